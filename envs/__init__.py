@@ -1,0 +1,41 @@
+"""Embedded RoboTwin 2.0 tasks on SAPIEN, as Gymnasium environments (``motus/<task>-v0``)."""
+
+from __future__ import annotations
+
+import gymnasium as gym
+
+from envs.tasks import TASKS, UnknownTaskError, get_task_class
+
+ENV_ID_PREFIX = "motus/"
+
+
+def list_tasks() -> list[str]:
+    return sorted(TASKS)
+
+
+def env_id(task: str) -> str:
+    return f"{ENV_ID_PREFIX}{task}-v0"
+
+
+def make(task: str, **kwargs) -> gym.Env:
+    """``envs.make("stack_blocks_two", domain="randomized")``: the same as ``gymnasium.make`` with the task's id."""
+    get_task_class(task)  # clear error naming the valid choices before gymnasium's own
+    return gym.make(env_id(task), **kwargs)
+
+
+def _register_all() -> None:
+    for name, cls in TASKS.items():
+        if env_id(name) not in gym.registry:
+            gym.register(
+                id=env_id(name),
+                entry_point="envs.env:MotusTaskEnv",
+                kwargs={"task": name},
+                max_episode_steps=None,  # the env truncates at the task's own step limit
+                disable_env_checker=True,
+            )
+            gym.registry[env_id(name)].metadata = {"step_limit": cls.step_limit}
+
+
+_register_all()
+
+__all__ = ["ENV_ID_PREFIX", "UnknownTaskError", "env_id", "list_tasks", "make"]

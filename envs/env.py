@@ -1,0 +1,185 @@
+"""The Gymnasium environment: one RoboTwin task on the embedded SAPIEN tabletop.
+
+``step`` = ``apply_action`` (validate, hold interpolated joint targets for one control period, check success) plus
+an observation. The scripted expert calls ``apply_action`` directly, skipping camera rendering it does not need; the
+physics path is the same, so its recorded actions replay exactly through ``step``.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+
+from envs.embodiment import load_embodiment
+from envs.instructions import SPLITS, default_split, make_instruction
+from envs.randomization import add_distractors, check_domain, sample_style
+from envs.scene import CAMERA_NAMES, IMAGE_HEIGHT, IMAGE_WIDTH, TIMESTEP, TabletopScene
+from envs.tasks import get_task_class
+
+SETTLE_PHYSICS_STEPS = 250
+CONTROL_MODES = ("qpos",)
+
+
+class InvalidActionError(ValueError):
+    """An action with the wrong shape or non-finite values; raised before any physics runs."""
+
+
+class MotusTaskEnv(gym.Env):
+    metadata = {"render_modes": ["rgb_array"], "render_fps": 10}
+
+    def __init__(
+        self,
+        task: str,
+        domain: str = "clean",
+        embodiment: str = "dual_panda",
+        control_mode: str = "qpos",
+        instruction_split: str | None = None,
+        substeps: int = 15,
+        shadows: bool = False,
+        render_mode: str | None = None,
+    ):
+        self.task_cls = get_task_class(task)
+        self.domain = check_domain(domain)
+        if control_mode not in CONTROL_MODES:
+            raise ValueError(f"unknown control_mode {control_mode!r}; valid choices: {', '.join(CONTROL_MODES)}")
+        split = instruction_split or default_split(domain)
+        if split not in SPLITS:
+            raise ValueError(f"unknown instruction_split {split!r}; valid choices: {', '.join(SPLITS)}")
+        self.instruction_split = split
+        self.embodiment = load_embodiment(embodiment)
+        self.substeps = substeps
+        self.control_period = substeps * TIMESTEP
+        self.shadows = shadows
+        self.render_mode = render_mode
+        dim = self.embodiment.action_dim
+        image_space = gym.spaces.Box(0, 255, (IMAGE_HEIGHT, IMAGE_WIDTH, 3), np.uint8)
+        self.observation_space = gym.spaces.Dict(
+            {
+                "images": gym.spaces.Dict({name: image_space for name in CAMERA_NAMES}),
+                "qpos": gym.spaces.Box(-np.inf, np.inf, (dim,), np.float32),
+                "endpose": gym.spaces.Box(-np.inf, np.inf, (16,), np.float32),
+            }
+        )
+        self.action_space = gym.spaces.Box(-np.pi * 1.2, np.pi * 1.2, (dim,), np.float32)
+        self.scene: TabletopScene | None = None
+        self.task = None
+        self.done = False
+        self.timings = {"sim": 0.0, "render": 0.0}
+
+    # --- episode ---------------------------------------------------------------------------------------------
+    @property
+    def robot(self):
+        return self.scene.robot
+
+    @property
+    def step_limit(self) -> int:
+        return self.task_cls.step_limit
+
+    def reset(self, *, seed: int | None = None, options: dict | None = None):
+        super().reset(seed=seed)
+        if seed is None:
+            seed = int(self.np_random.integers(2**31 - 1))
+        self.seed_value = int(seed)
+        layout_rng, style_rng, instruction_rng, clutter_rng = (np.random.default_rng([seed, k]) for k in range(4))
+        self.scene = TabletopScene(self.embodiment, sample_style(self.domain, style_rng, self.shadows))
+        self.robot.reset()
+        self.task = self.task_cls(self)
+        self.task.build(layout_rng)
+        if self.domain == "randomized":
+            add_distractors(self.task.factory, clutter_rng, self.scene.table_top_z, self.task.keep_out())
+        for _ in range(SETTLE_PHYSICS_STEPS):
+            self.robot.compensate_gravity()
+            self.scene.scene.step()
+        templates = self.task_cls.seen_templates if self.instruction_split == "seen" else self.task_cls.unseen_templates
+        self.instruction = make_instruction(templates, self.task.slots(), instruction_rng)
+        self.elapsed_steps = 0
+        self.success_latched = False
+        self.success_step: int | None = None
+        self.done = False
+        self.task.on_reset()
+        return self._observation(), self._info(False)
+
+    def apply_action(self, action) -> tuple[bool, bool]:
+        """Run one control period towards ``action``; returns (terminated, truncated)."""
+        action = self._validate(action)
+        start = time.perf_counter()
+        previous = self.robot.action_to_qpos(self.robot.target)
+        goal = self.robot.action_to_qpos(action)
+        self.robot.target = action.astype(np.float64)
+        for k in range(1, self.substeps + 1):
+            self.robot.set_drive_targets(previous + (goal - previous) * (k / self.substeps))
+            self.robot.compensate_gravity()
+            self.scene.scene.step()
+        self.elapsed_steps += 1
+        success = self._check_success()
+        truncated = not success and self.elapsed_steps >= self.step_limit
+        self.done = success or truncated
+        self.timings["sim"] += time.perf_counter() - start
+        return success, truncated
+
+    def step(self, action):
+        terminated, truncated = self.apply_action(action)
+        return self._observation(), 0.0 + float(terminated), terminated, truncated, self._info(terminated)
+
+    def render(self):
+        images = self.scene.render_images()
+        return np.concatenate([images[name] for name in CAMERA_NAMES], axis=1)
+
+    # --- internals -------------------------------------------------------------------------------------------
+    def _validate(self, action) -> np.ndarray:
+        array = np.asarray(action, dtype=np.float64)
+        if array.shape != (self.embodiment.action_dim,):
+            raise InvalidActionError(
+                f"action must have shape ({self.embodiment.action_dim},) for embodiment {self.embodiment.name!r} "
+                f"[left joints, left gripper, right joints, right gripper], got {array.shape}"
+            )
+        if not np.all(np.isfinite(array)):
+            raise InvalidActionError(f"action contains NaN or infinite values at indices {np.flatnonzero(~np.isfinite(array)).tolist()}")
+        clipped = array.copy()
+        for arm in ("left", "right"):
+            grip = self.embodiment.gripper_index(arm)
+            clipped[grip] = np.clip(array[grip], 0.0, 1.0)
+        lower, upper = self._joint_limits()
+        return np.clip(clipped, lower, upper)
+
+    def _joint_limits(self) -> tuple[np.ndarray, np.ndarray]:
+        if not hasattr(self, "_limits"):
+            limits = self.robot.qlimits
+            lower = self.robot.qpos_to_action(limits[:, 0])
+            upper = self.robot.qpos_to_action(limits[:, 1])
+            self._limits = (lower, upper)
+        return self._limits
+
+    def _check_success(self) -> bool:
+        if self.success_latched:
+            return True
+        success = bool(self.task.success())
+        if success and self.task_cls.latched:
+            self.success_latched = True
+        if success and self.success_step is None:
+            self.success_step = self.elapsed_steps
+        return success
+
+    def _observation(self) -> dict[str, Any]:
+        start = time.perf_counter()
+        images = self.scene.render_images()
+        self.timings["render"] += time.perf_counter() - start
+        return {
+            "images": images,
+            "qpos": self.robot.target.astype(np.float32),
+            "endpose": self.robot.endpose(),
+        }
+
+    def _info(self, success: bool) -> dict[str, Any]:
+        return {
+            "task": self.task_cls.name,
+            "instruction": self.instruction,
+            "seed": self.seed_value,
+            "success": bool(success),
+            "step": self.elapsed_steps,
+            "step_limit": self.step_limit,
+            "success_step": self.success_step,
+        }

@@ -1,0 +1,47 @@
+"""Motion planning for one arm of the dual-arm robot with mplib, at the control rate.
+
+Each arm gets its own planner over the merged description, so the other arm (at its current joints) is an obstacle.
+Straight-line (screw) motions are tried first because they are deterministic; sampling-based planning is the fallback.
+"""
+
+from __future__ import annotations
+
+import mplib
+import numpy as np
+import sapien
+
+from envs.robot import DualArmRobot
+
+
+class PlanningError(RuntimeError):
+    """The planner found no path; the expert turns this into a clear failure for the seed."""
+
+
+class ArmPlanner:
+    def __init__(self, robot: DualArmRobot, arm: str, control_period: float):
+        embodiment = robot.embodiment
+        urdf, srdf = embodiment.merged_description()
+        self.robot = robot
+        self.arm = arm
+        self.control_period = control_period
+        self.planner = mplib.Planner(
+            str(urdf),
+            move_group=embodiment.link_name(arm, embodiment.ee_link),
+            srdf=str(srdf),
+            user_link_names=robot.link_names,
+            user_joint_names=robot.joint_names,
+            joint_vel_limits=np.full(embodiment.arm_dof, 1.0),
+            joint_acc_limits=np.full(embodiment.arm_dof, 1.5),
+        )
+
+    def plan(self, goal: sapien.Pose, full_qpos: np.ndarray) -> np.ndarray:
+        """Arm joint waypoints [n, dof] (one per control step) from ``full_qpos`` to the TCP ``goal``."""
+        target = mplib.Pose(p=goal.p, q=goal.q)
+        result = self.planner.plan_screw(target, full_qpos, time_step=self.control_period, qpos_step=0.02)
+        if result["status"] != "Success":
+            result = self.planner.plan_pose(
+                target, full_qpos, time_step=self.control_period, planning_time=2.0, rrt_range=0.1
+            )
+        if result["status"] != "Success":
+            raise PlanningError(f"{self.arm} arm: no path to {np.round(goal.p, 3).tolist()} ({result['status']})")
+        return np.asarray(result["position"])

@@ -1,0 +1,221 @@
+"""Shared expert skills: grasp, place, lift, move, press, hand over, both arms at once.
+
+The expert is a privileged policy: every skill plans from the commanded joint targets and emits control-rate
+joint-target actions through the environment's own action path (``env.apply_action``), so recording the actions
+and replaying them after a reset with the same seed reproduces the episode.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import sapien
+
+from envs.objects import Grasp, SceneObject
+from envs.planner import ArmPlanner, PlanningError
+
+if TYPE_CHECKING:
+    from envs.env import MotusTaskEnv
+
+GRIPPER_STEPS = 8
+SETTLE_STEPS = 3
+
+
+class ExpertError(RuntimeError):
+    """The scripted expert could not solve this seed (planning failed or the rollout did not succeed)."""
+
+
+def hand_pose(position, approach, closing) -> sapien.Pose:
+    """TCP pose whose z axis points along ``approach`` and whose fingers close along ``closing``."""
+    z = np.asarray(approach, dtype=float)
+    z /= np.linalg.norm(z)
+    y = np.asarray(closing, dtype=float)
+    y = y - z * (y @ z)
+    y /= np.linalg.norm(y)
+    x = np.cross(y, z)
+    matrix = np.eye(4)
+    matrix[:3, :3] = np.stack([x, y, z], axis=1)
+    matrix[:3, 3] = position
+    return sapien.Pose(matrix)
+
+
+class Skills:
+    """Expert building blocks bound to one environment episode; they append to ``self.actions``."""
+
+    def __init__(self, env: MotusTaskEnv):
+        self.env = env
+        self.robot = env.robot
+        self.embodiment = env.robot.embodiment
+        self.planners = {arm: ArmPlanner(self.robot, arm, env.control_period) for arm in ("left", "right")}
+        self.actions: list[np.ndarray] = []
+        self.held: dict[str, SceneObject] = {}
+
+    # --- low level -------------------------------------------------------------------------------------------
+    def _emit(self, action: np.ndarray) -> None:
+        if self.env.done:
+            return
+        self.actions.append(action.astype(np.float32))
+        self.env.apply_action(action)
+
+    def _arm_targets(self, arm: str) -> np.ndarray:
+        return self.robot.target[self.embodiment.action_slice(arm)].copy()
+
+    def run_paths(self, paths: dict[str, np.ndarray]) -> None:
+        """Execute per-arm joint paths side by side; a shorter path holds its last point."""
+        length = max(len(p) for p in paths.values())
+        for k in range(length):
+            action = self.robot.target.copy()
+            for arm, path in paths.items():
+                action[self.embodiment.action_slice(arm)] = path[min(k, len(path) - 1)]
+            self._emit(action)
+
+    def tcp(self, arm: str) -> sapien.Pose:
+        return self.robot.ee_pose(arm)
+
+    def commanded_tcp(self, arm: str) -> sapien.Pose:
+        """TCP pose at the commanded joint targets (what plans start from, independent of tracking error)."""
+        planner = self.planners[arm].planner
+        planner.pinocchio_model.compute_forward_kinematics(self._commanded_qpos())
+        pose = planner.pinocchio_model.get_link_pose(planner.move_group_link_id)
+        return sapien.Pose(pose.p, pose.q)
+
+    def home_pose(self, arm: str) -> sapien.Pose:
+        """TCP pose of the arm's ready configuration."""
+        planner = self.planners[arm].planner
+        planner.pinocchio_model.compute_forward_kinematics(self.robot.action_to_qpos(self.embodiment.home_action()))
+        pose = planner.pinocchio_model.get_link_pose(planner.move_group_link_id)
+        return sapien.Pose(pose.p, pose.q)
+
+    def _commanded_qpos(self) -> np.ndarray:
+        return self.robot.action_to_qpos(self.robot.target)
+
+    # --- motions ---------------------------------------------------------------------------------------------
+    def move(self, goals: dict[str, sapien.Pose]) -> None:
+        """Move one or both TCPs to world poses at the same time."""
+        full = self._commanded_qpos()
+        paths = {}
+        for arm, goal in goals.items():
+            try:
+                paths[arm] = self.planners[arm].plan(goal, full)
+            except PlanningError as error:
+                raise ExpertError(str(error)) from error
+        self.run_paths(paths)
+
+    def move_by(self, offsets: dict[str, tuple[float, float, float]]) -> None:
+        goals = {}
+        for arm, offset in offsets.items():
+            pose = self.commanded_tcp(arm)
+            goals[arm] = sapien.Pose(pose.p + np.asarray(offset), pose.q)
+        self.move(goals)
+
+    def gripper(self, values: dict[str, float], steps: int = GRIPPER_STEPS) -> None:
+        start = {arm: self.robot.target[self.embodiment.gripper_index(arm)] for arm in values}
+        for k in range(1, steps + 1):
+            action = self.robot.target.copy()
+            for arm, value in values.items():
+                action[self.embodiment.gripper_index(arm)] = start[arm] + (value - start[arm]) * k / steps
+            self._emit(action)
+        self.wait(SETTLE_STEPS)
+
+    def wait(self, steps: int) -> None:
+        for _ in range(steps):
+            self._emit(self.robot.target.copy())
+
+    # --- object skills ---------------------------------------------------------------------------------------
+    def grasp_pose(self, arm: str, obj: SceneObject, grasp: Grasp) -> sapien.Pose:
+        """World TCP pose for ``grasp``; the closing axis sign is chosen to keep the wrist near its current yaw."""
+        position = obj.local_to_world(grasp.point)
+        approach = obj.world_axis(grasp.approach)
+        if abs(approach[2]) > 0.7:  # top-down: approach straight down whatever the object's tilt
+            approach = np.array([0.0, 0.0, -1.0])
+        closing = obj.world_axis(grasp.closing_axis)
+        current_y = self.commanded_tcp(arm).to_transformation_matrix()[:3, 1]
+        if closing @ current_y < 0:
+            closing = -closing
+        return hand_pose(position, approach, closing)
+
+    def choose_grasp(self, arm: str, obj: SceneObject) -> Grasp:
+        """The candidate grasp nearest to the arm's side (RoboTwin prefers the reachable, closest one)."""
+        base_x = self.embodiment.arms[arm].base_xyz[0]
+        return min(obj.grasps, key=lambda g: abs(obj.local_to_world(g.point)[0] - base_x))
+
+    def grasp(self, grasps: dict[str, tuple[SceneObject, Grasp | None]], pre: float = 0.1,
+              close_to: float = 0.0) -> None:
+        """Open, go above, approach along the grasp axis, close; one or both arms together."""
+        self.gripper(dict.fromkeys(grasps, 1.0), steps=4)
+        targets = {}
+        for arm, (obj, grasp) in grasps.items():
+            targets[arm] = self.grasp_pose(arm, obj, grasp or self.choose_grasp(arm, obj))
+        approach = {arm: t.to_transformation_matrix()[:3, 2] for arm, t in targets.items()}
+        self.move({arm: sapien.Pose(t.p - pre * approach[arm], t.q) for arm, t in targets.items()})
+        self.move(targets)
+        self.gripper(dict.fromkeys(grasps, close_to))
+        for arm, (obj, _) in grasps.items():
+            self.held[arm] = obj
+
+    def release(self, arms: list[str], retreat: float = 0.08) -> None:
+        """Open the grippers and back off along the approach axis."""
+        self.gripper(dict.fromkeys(arms, 1.0))
+        for arm in arms:
+            self.held.pop(arm, None)
+        offsets = {}
+        for arm in arms:
+            axis = self.commanded_tcp(arm).to_transformation_matrix()[:3, 2]
+            offsets[arm] = tuple(-retreat * axis)
+        self.move_by(offsets)
+
+    def tcp_for_object_point(self, arm: str, point_name: str, target: np.ndarray) -> sapien.Pose:
+        """TCP pose that brings the held object's ``point_name`` to ``target`` keeping the current orientation."""
+        obj = self.held[arm]
+        tcp = self.commanded_tcp(arm)
+        offset = self.tcp(arm).p - obj.world_point(point_name)
+        return sapien.Pose(np.asarray(target) + offset, tcp.q)
+
+    def place(self, placements: dict[str, tuple[str, np.ndarray]], hover: float = 0.08, release: bool = True,
+              retreat: float = 0.08) -> None:
+        """Carry held objects so that their named point lands on a target, lower straight down, release."""
+        above = {}
+        final = {}
+        for arm, (point_name, target) in placements.items():
+            final[arm] = self.tcp_for_object_point(arm, point_name, target)
+            above[arm] = sapien.Pose(final[arm].p + [0, 0, hover], final[arm].q)
+        self.move(above)
+        self.move(final)
+        if release:
+            self.release(list(placements), retreat)
+
+    def press(self, arm: str, point: np.ndarray, depth: float = 0.01, hover: float = 0.08) -> None:
+        """Close the gripper, come down on ``point`` from above, press ``depth`` past it and come back up."""
+        self.gripper({arm: 0.0}, steps=4)
+        q = hand_pose([0, 0, 0], (0, 0, -1), (1, 0, 0)).q
+        self.move({arm: sapien.Pose(np.asarray(point) + [0, 0, hover], q)})
+        self.move({arm: sapien.Pose(np.asarray(point) + [0, 0, -depth], q)})
+        self.wait(SETTLE_STEPS)
+        self.move({arm: sapien.Pose(np.asarray(point) + [0, 0, hover], q)})
+
+    def retract(self, arms: list[str]) -> None:
+        """Bring arms back to their ready pose, out of the other arm's way."""
+        self.move({arm: self.home_pose(arm) for arm in arms})
+
+    def lift(self, arms: list[str], height: float) -> None:
+        self.move_by(dict.fromkeys(arms, (0.0, 0.0, height)))
+
+
+def run_expert(env: MotusTaskEnv, max_wait: int = 20) -> list[np.ndarray]:
+    """Solve the current episode with the task's scripted expert; returns its actions or raises ``ExpertError``."""
+    skills = Skills(env)
+    try:
+        env.task.expert(skills)
+        for _ in range(max_wait):
+            if env.done:
+                break
+            skills.wait(1)
+    except ExpertError:
+        raise
+    except PlanningError as error:
+        raise ExpertError(str(error)) from error
+    if not (env.success_latched or env.task.success()) or not env.done or env.elapsed_steps > env.step_limit:
+        raise ExpertError(f"{env.task_cls.name} seed {env.seed_value}: expert finished without success "
+                          f"after {env.elapsed_steps} steps")
+    return skills.actions

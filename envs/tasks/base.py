@@ -1,0 +1,119 @@
+"""The task contract: a task declares its facts, builds its objects, checks success and scripts its expert.
+
+Everything else (scene, robot, planner, randomisation, instructions, the Gymnasium API) is shared, so a task file
+stays small. ``success`` reads only simulator state computed at reset or observed since: it never depends on the
+expert having run.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+import numpy as np
+import sapien
+
+from envs.objects import ObjectFactory, SceneObject
+
+if TYPE_CHECKING:
+    from envs.env import MotusTaskEnv
+    from envs.skills import Skills
+
+TASKS: dict[str, type[Task]] = {}
+
+
+class UnknownTaskError(ValueError):
+    """Raised for a task name that is not registered."""
+
+
+def register_task(cls: type[Task]) -> type[Task]:
+    if cls.name in TASKS:
+        raise ValueError(f"task {cls.name!r} registered twice")
+    TASKS[cls.name] = cls
+    return cls
+
+
+def get_task_class(name: str) -> type[Task]:
+    if name not in TASKS:
+        raise UnknownTaskError(f"unknown task {name!r}; valid choices: {', '.join(sorted(TASKS))}")
+    return TASKS[name]
+
+
+class Task:
+    """Base class of the embedded RoboTwin tasks (one subclass per file in ``envs/tasks``)."""
+
+    name: ClassVar[str]
+    step_limit: ClassVar[int]  # policy actions allowed at evaluation (RoboTwin's value)
+    arms: ClassVar[str]  # "single", "dual" or "either"
+    latched: ClassVar[bool] = False  # success stays true once reached
+    seen_templates: ClassVar[tuple[str, ...]]
+    unseen_templates: ClassVar[tuple[str, ...]]
+
+    def __init__(self, env: MotusTaskEnv):
+        self.env = env
+        self.scene: sapien.Scene = env.scene.scene
+        self.robot = env.robot
+        self.table_z = env.scene.table_top_z
+        self.factory = ObjectFactory(self.scene)
+        self.objects: list[SceneObject] = []
+
+    # --- what a task implements ------------------------------------------------------------------------------
+    def build(self, rng: np.random.Generator) -> None:
+        raise NotImplementedError
+
+    def success(self) -> bool:
+        raise NotImplementedError
+
+    def expert(self, skills: Skills) -> None:
+        raise NotImplementedError
+
+    def on_reset(self) -> None:
+        """Record whatever ``success`` needs from the settled initial state (heights, starting poses)."""
+
+    def slots(self) -> dict[str, str]:
+        """Values for the instruction placeholders ({A}.. objects, {a}.. arms)."""
+        return {}
+
+    # --- shared helpers --------------------------------------------------------------------------------------
+    def add(self, obj: SceneObject) -> SceneObject:
+        self.objects.append(obj)
+        return obj
+
+    def on_table(self, x: float, y: float, yaw: float = 0.0, lift: float = 0.0) -> sapien.Pose:
+        return sapien.Pose([x, y, self.table_z + lift], [np.cos(yaw / 2), 0, 0, np.sin(yaw / 2)])
+
+    def keep_out(self) -> list[tuple[float, float, float]]:
+        """Discs (x, y, radius) distractors must avoid: every task object plus a margin."""
+        return [(*obj.pose.p[:2], max(obj.half_extents[:2]) + 0.06) for obj in self.objects]
+
+    def grippers_open(self, arms=("left", "right")) -> bool:
+        return all(self.robot.gripper_opening(arm) > 0.8 for arm in arms)
+
+    def gripper_closed(self, arm: str) -> bool:
+        return self.robot.gripper_opening(arm) < 0.2
+
+    def contact_points(self, entities_a: set, entities_b: set) -> list[np.ndarray]:
+        """World positions of contact points between two sets of entities."""
+        points = []
+        for contact in self.scene.get_contacts():
+            a, b = contact.bodies[0].entity, contact.bodies[1].entity
+            if (a in entities_a and b in entities_b) or (a in entities_b and b in entities_a):
+                points += [np.asarray(p.position) for p in contact.points]
+        return points
+
+    def in_contact(self, a: SceneObject, b: SceneObject) -> bool:
+        return bool(self.contact_points({a.entity}, {b.entity}))
+
+    @staticmethod
+    def side_arm(x: float) -> str:
+        """The arm on an object's side of the table (x < 0 is the robot's left)."""
+        return "left" if x < 0 else "right"
+
+    @staticmethod
+    def sample_xy(rng: np.random.Generator, x_range, y_range, avoid=(), min_distance: float = 0.12,
+                  tries: int = 100) -> tuple[float, float]:
+        """Uniform position in the box, at least ``min_distance`` from every point in ``avoid``."""
+        for _ in range(tries):
+            x, y = rng.uniform(*x_range), rng.uniform(*y_range)
+            if all(np.hypot(x - ax, y - ay) >= min_distance for ax, ay in avoid):
+                return float(x), float(y)
+        raise RuntimeError("could not sample a free position; the sampling ranges are too tight")
