@@ -93,6 +93,11 @@ class DualArmRobot:
         prefix = self.embodiment.arms[arm].prefix
         return {link.entity for name, link in self.links.items() if name.startswith(prefix)}
 
-    def finger_entities(self, arm: str) -> set:
+    def gripper_entities(self, arm: str) -> set:
+        """The hand and finger links of an arm (what RoboTwin counts as gripper contacts)."""
         prefix = self.embodiment.arms[arm].prefix
-        return {link.entity for name, link in self.links.items() if name.startswith(prefix) and "finger" in name}
+        return {
+            link.entity
+            for name, link in self.links.items()
+            if name.startswith(prefix) and ("finger" in name or "hand" in name)
+        }
