@@ -101,6 +101,7 @@ class Skills:
             except PlanningError as error:
                 raise ExpertError(str(error)) from error
         self.run_paths(paths)
+        self.wait(SETTLE_STEPS)  # let the joint drives catch up with the last target
 
     def move_by(self, offsets: dict[str, tuple[float, float, float]]) -> None:
         goals = {}
@@ -143,15 +144,21 @@ class Skills:
     def grasp(self, grasps: dict[str, tuple[SceneObject, Grasp | None]], pre: float = 0.1,
               close_to: float = 0.0) -> None:
         """Open, go above, approach along the grasp axis, close; one or both arms together."""
-        self.gripper(dict.fromkeys(grasps, 1.0), steps=4)
         targets = {}
         for arm, (obj, grasp) in grasps.items():
-            targets[arm] = self.grasp_pose(arm, obj, grasp or self.choose_grasp(arm, obj))
-        approach = {arm: t.to_transformation_matrix()[:3, 2] for arm, t in targets.items()}
-        self.move({arm: sapien.Pose(t.p - pre * approach[arm], t.q) for arm, t in targets.items()})
-        self.move(targets)
-        self.gripper(dict.fromkeys(grasps, close_to))
-        for arm, (obj, _) in grasps.items():
+            targets[arm] = (obj, self.grasp_pose(arm, obj, grasp or self.choose_grasp(arm, obj)))
+        self.grasp_at(targets, pre, close_to)
+
+    def grasp_at(self, targets: dict[str, tuple[SceneObject, sapien.Pose]], pre: float = 0.1,
+                 close_to: float = 0.0) -> None:
+        """Grasp objects with explicit TCP poses: pre-grasp ``pre`` back along the approach axis, then straight in."""
+        self.gripper(dict.fromkeys(targets, 1.0), steps=4)
+        poses = {arm: pose for arm, (_, pose) in targets.items()}
+        approach = {arm: pose.to_transformation_matrix()[:3, 2] for arm, pose in poses.items()}
+        self.move({arm: sapien.Pose(pose.p - pre * approach[arm], pose.q) for arm, pose in poses.items()})
+        self.move(poses)
+        self.gripper(dict.fromkeys(targets, close_to))
+        for arm, (obj, _) in targets.items():
             self.held[arm] = obj
 
     def release(self, arms: list[str], retreat: float = 0.08) -> None:
