@@ -275,12 +275,15 @@ class ObjectFactory:
         lid.set_joint_properties(
             "revolute", limits=[[0.0, hinge_upper]],
             pose_in_parent=sapien.Pose([0, base_half[1], 2 * base_half[2]], _yaw_quat(math.pi)),
-            pose_in_child=sapien.Pose(q=_yaw_quat(math.pi)), friction=0.02, damping=0.5,
+            pose_in_child=sapien.Pose(q=_yaw_quat(math.pi)),
         )
         lid.set_joint_name(f"{name}_hinge")
         builder.set_initial_pose(pose)
         articulation = builder.build(fix_root_link=True)
         articulation.set_name(name)
+        # A stiff hinge, like a real laptop's: it holds the lid at any angle (set after build; the builder's
+        # friction argument does not reach PhysX).
+        articulation.get_active_joints()[0].set_friction(1.0)
         articulation.set_qpos([open_fraction * hinge_upper])
         lid_entity = articulation.get_links()[1].entity
         obj = SceneObject(name, lid_entity, (0.14, 0.1, 0.01), [], {"edge": (0, -2 * lid_half[1], lid_half[2])},

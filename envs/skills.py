@@ -103,6 +103,22 @@ class Skills:
         self.run_paths(paths)
         self.wait(SETTLE_STEPS)  # let the joint drives catch up with the last target
 
+    def follow(self, arm: str, waypoints: list[sapien.Pose]) -> None:
+        """Move one TCP through a chain of poses (e.g. an arc around a hinge) without stopping in between."""
+        full = self._commanded_qpos()
+        indices = self.planners[arm].planner.move_group_joint_indices
+        segments = []
+        for pose in waypoints:
+            try:
+                segment = self.planners[arm].plan(pose, full)
+            except PlanningError as error:
+                raise ExpertError(str(error)) from error
+            segments.append(segment)
+            full = full.copy()
+            full[indices] = segment[-1]
+        self.run_paths({arm: np.concatenate(segments)})
+        self.wait(SETTLE_STEPS)
+
     def move_by(self, offsets: dict[str, tuple[float, float, float]]) -> None:
         goals = {}
         for arm, offset in offsets.items():
