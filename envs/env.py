@@ -39,6 +39,7 @@ class MotusTaskEnv(gym.Env):
         instruction_split: str | None = None,
         substeps: int = 15,
         shadows: bool = False,
+        step_limit: int | None = None,
         render_mode: str | None = None,
     ):
         self.task_cls = get_task_class(task)
@@ -53,6 +54,7 @@ class MotusTaskEnv(gym.Env):
         self.substeps = substeps
         self.control_period = substeps * TIMESTEP
         self.shadows = shadows
+        self._step_limit = step_limit or self.task_cls.step_limit  # override only for experiments and tests
         self.render_mode = render_mode
         dim = self.embodiment.action_dim
         image_space = gym.spaces.Box(0, 255, (IMAGE_HEIGHT, IMAGE_WIDTH, 3), np.uint8)
@@ -76,7 +78,7 @@ class MotusTaskEnv(gym.Env):
 
     @property
     def step_limit(self) -> int:
-        return self.task_cls.step_limit
+        return self._step_limit
 
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         super().reset(seed=seed)
