@@ -139,7 +139,8 @@ class MotusTaskEnv(gym.Env):
                 f"[left joints, left gripper, right joints, right gripper], got {array.shape}"
             )
         if not np.all(np.isfinite(array)):
-            raise InvalidActionError(f"action contains NaN or infinite values at indices {np.flatnonzero(~np.isfinite(array)).tolist()}")
+            bad = np.flatnonzero(~np.isfinite(array)).tolist()
+            raise InvalidActionError(f"action contains NaN or infinite values at indices {bad}")
         clipped = array.copy()
         for arm in ("left", "right"):
             grip = self.embodiment.gripper_index(arm)

@@ -111,7 +111,8 @@ class TabletopScene:
         legs.build_static(name="table_legs")
         wall = self.scene.create_actor_builder()
         wall.add_box_collision(half_size=[1.5, 0.02, 1.0])
-        wall.add_box_visual(half_size=[1.5, 0.02, 1.0], material=_material(self.style.wall_color, self.style.wall_texture))
+        wall_material = _material(self.style.wall_color, self.style.wall_texture)
+        wall.add_box_visual(half_size=[1.5, 0.02, 1.0], material=wall_material)
         wall.set_initial_pose(sapien.Pose([0, WALL_Y, 1.0]))
         self.wall = wall.build_static(name="wall")
 
