@@ -1,7 +1,7 @@
 """Robot assets: the Franka Panda description taken from the ``mani-skill==3.0.1`` wheel on PyPI.
 
 RoboTwin's own assets live on a model hub we cannot reach, so the robot comes from a registry package instead.
-The wheel is only downloaded and unpacked (never installed: it pins an old mplib). ``python -m envs.assets ensure``
+The wheel is only downloaded and unpacked (never installed: it pins an old mplib). ``make setup``
 is the set-up step; at run time :func:`panda_dir` finds the cache or says which step to run.
 """
 
@@ -34,7 +34,7 @@ def panda_dir(*, required: bool = True) -> Path:
     path = cache_root() / "robots" / "panda"
     if required and not all((path / name).exists() for name in REQUIRED_FILES):
         raise AssetsMissingError(
-            f"Panda robot assets not found in {path}. Run `make setup` (or `python -m envs.assets ensure`) "
+            f"Panda robot assets not found in {path}. Run `make setup` "
             f"to unpack them from the {WHEEL_SPEC} wheel."
         )
     return path
@@ -68,7 +68,7 @@ def ensure_panda_assets(wheel: Path | None = None) -> Path:
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     if args != ["ensure"]:
-        print("usage: python -m envs.assets ensure", file=sys.stderr)
+        print("usage: envs.assets.main(['ensure'])", file=sys.stderr)
         return 2
     print(f"[setup] robot assets in {ensure_panda_assets()}")
     return 0

@@ -35,7 +35,7 @@ install_vulkan() {
 
 install_system_packages() {
   local need=()
-  for pkg in ffmpeg libgl1 libegl1; do
+  for pkg in libgl1 libegl1; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || need+=("$pkg")
   done
   if [ ${#need[@]} -gt 0 ]; then
@@ -58,7 +58,7 @@ install_venv() {
 }
 
 install_assets() {
-  "$VENV/bin/python" -m envs.assets ensure
+  "$VENV/bin/python" -c "from envs.assets import main; raise SystemExit(main(['ensure']))"
 }
 
 install_vulkan
