@@ -74,6 +74,16 @@ class Embodiment:
         arm = [*self.home_arm_qpos, 1.0]
         return np.array(arm + arm, dtype=np.float32)
 
+    def action_limits(self) -> tuple[np.ndarray, np.ndarray]:
+        """Lower/upper bounds of an action: the URDF's arm joint limits and [0, 1] for each gripper."""
+        root = ET.fromstring((panda_dir() / self.robot_urdf).read_text())
+        limits = {j.get("name"): j.find("limit") for j in root.iter("joint") if j.find("limit") is not None}
+        arm_low = [float(limits[name].get("lower")) for name in self.arm_joints]
+        arm_high = [float(limits[name].get("upper")) for name in self.arm_joints]
+        low = np.array([*arm_low, 0.0, *arm_low, 0.0], dtype=np.float32)
+        high = np.array([*arm_high, 1.0, *arm_high, 1.0], dtype=np.float32)
+        return low, high
+
     def link_name(self, arm: str, link: str) -> str:
         return self.arms[arm].prefix + link
 

@@ -65,7 +65,8 @@ class MotusTaskEnv(gym.Env):
                 "endpose": gym.spaces.Box(-np.inf, np.inf, (16,), np.float32),
             }
         )
-        self.action_space = gym.spaces.Box(-np.pi * 1.2, np.pi * 1.2, (dim,), np.float32)
+        low, high = self.embodiment.action_limits()
+        self.action_space = gym.spaces.Box(low, high, (dim,), np.float32)
         self.scene: TabletopScene | None = None
         self.task = None
         self.done = False
@@ -141,20 +142,8 @@ class MotusTaskEnv(gym.Env):
         if not np.all(np.isfinite(array)):
             bad = np.flatnonzero(~np.isfinite(array)).tolist()
             raise InvalidActionError(f"action contains NaN or infinite values at indices {bad}")
-        clipped = array.copy()
-        for arm in ("left", "right"):
-            grip = self.embodiment.gripper_index(arm)
-            clipped[grip] = np.clip(array[grip], 0.0, 1.0)
-        lower, upper = self._joint_limits()
-        return np.clip(clipped, lower, upper)
-
-    def _joint_limits(self) -> tuple[np.ndarray, np.ndarray]:
-        if not hasattr(self, "_limits"):
-            limits = self.robot.qlimits
-            lower = self.robot.qpos_to_action(limits[:, 0])
-            upper = self.robot.qpos_to_action(limits[:, 1])
-            self._limits = (lower, upper)
-        return self._limits
+        # Targets beyond the joint limits are clipped, as a real controller would.
+        return np.clip(array, self.action_space.low, self.action_space.high)
 
     def _check_success(self) -> bool:
         if self.success_latched:

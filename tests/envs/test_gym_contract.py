@@ -65,3 +65,16 @@ def test_gripper_action_maps_to_fingers(env_factory):
         env.apply_action(action)
     measured = env.robot.measured_action()
     assert measured[7] < 0.1 and measured[15] > 0.9
+
+
+def test_action_space_is_joint_limits_and_targets_are_clipped(env_factory):
+    env = env_factory("stack_blocks_two")
+    low, high = env.action_space.low, env.action_space.high
+    assert (low[7], high[7], low[15], high[15]) == (0.0, 1.0, 0.0, 1.0)
+    assert np.isclose(low[3], -3.0718) and np.isclose(high[3], -0.0698)  # Panda joint 4
+    obs, _ = env.reset(seed=6)
+    action = obs["qpos"].copy()
+    action[3] = 5.0
+    action[15] = 1.7
+    env.step(action)
+    assert np.isclose(env.robot.target[3], high[3]) and env.robot.target[15] == 1.0
