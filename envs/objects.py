@@ -85,8 +85,8 @@ class Builder:
         self.material = physical_material
         self.density = density
 
-    def box(self, center, half_size, color: Color, collide: bool = True, yaw: float = 0.0) -> Builder:
-        pose = sapien.Pose(center, _yaw_quat(yaw))
+    def box(self, center, half_size, color: Color, collide: bool = True) -> Builder:
+        pose = sapien.Pose(center)
         if collide:
             self.builder.add_box_collision(pose, half_size, material=self.material, density=self.density)
         self.builder.add_box_visual(pose, half_size, material=_render_material(color))
@@ -288,5 +288,4 @@ class ObjectFactory:
         lid_entity = articulation.get_links()[1].entity
         obj = SceneObject(name, lid_entity, (0.14, 0.1, 0.01), [], {"edge": (0, -2 * lid_half[1], lid_half[2])},
                           static=True, articulation=articulation)
-        obj.points["base"] = (0.0, 0.0, 0.0)
         return obj

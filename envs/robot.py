@@ -89,10 +89,6 @@ class DualArmRobot:
             parts += [pose.p, pose.q, [self.gripper_opening(arm)]]
         return np.concatenate(parts).astype(np.float32)
 
-    def arm_link_entities(self, arm: str) -> set:
-        prefix = self.embodiment.arms[arm].prefix
-        return {link.entity for name, link in self.links.items() if name.startswith(prefix)}
-
     def gripper_entities(self, arm: str) -> set:
         """The hand and finger links of an arm (what RoboTwin counts as gripper contacts)."""
         prefix = self.embodiment.arms[arm].prefix

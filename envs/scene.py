@@ -8,7 +8,7 @@ only the first scene in a process pays the ~4 s start-up.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import sapien
@@ -44,7 +44,6 @@ class SceneStyle:
     table_drop: float = 0.0  # metres the table top is lowered (randomized domain: up to 3 cm)
     light_color: tuple[float, float, float] = (1.0, 1.0, 1.0)
     shadows: bool = False
-    extra: dict = field(default_factory=dict)
 
 
 def look_at(position, forward) -> sapien.Pose:

@@ -58,9 +58,6 @@ class Skills:
         self.actions.append(action.astype(np.float32))
         self.env.apply_action(action)
 
-    def _arm_targets(self, arm: str) -> np.ndarray:
-        return self.robot.target[self.embodiment.action_slice(arm)].copy()
-
     def run_paths(self, paths: dict[str, np.ndarray]) -> None:
         """Execute per-arm joint paths side by side; a shorter path holds its last point."""
         length = max(len(p) for p in paths.values())
@@ -73,19 +70,20 @@ class Skills:
     def tcp(self, arm: str) -> sapien.Pose:
         return self.robot.ee_pose(arm)
 
-    def commanded_tcp(self, arm: str) -> sapien.Pose:
-        """TCP pose at the commanded joint targets (what plans start from, independent of tracking error)."""
+    def _tcp_at(self, arm: str, qpos: np.ndarray) -> sapien.Pose:
+        """Forward kinematics of an arm's TCP for a full articulation joint vector."""
         planner = self.planners[arm].planner
-        planner.pinocchio_model.compute_forward_kinematics(self._commanded_qpos())
+        planner.pinocchio_model.compute_forward_kinematics(qpos)
         pose = planner.pinocchio_model.get_link_pose(planner.move_group_link_id)
         return sapien.Pose(pose.p, pose.q)
 
+    def commanded_tcp(self, arm: str) -> sapien.Pose:
+        """TCP pose at the commanded joint targets (what plans start from, independent of tracking error)."""
+        return self._tcp_at(arm, self._commanded_qpos())
+
     def home_pose(self, arm: str) -> sapien.Pose:
         """TCP pose of the arm's ready configuration."""
-        planner = self.planners[arm].planner
-        planner.pinocchio_model.compute_forward_kinematics(self.robot.action_to_qpos(self.embodiment.home_action()))
-        pose = planner.pinocchio_model.get_link_pose(planner.move_group_link_id)
-        return sapien.Pose(pose.p, pose.q)
+        return self._tcp_at(arm, self.robot.action_to_qpos(self.embodiment.home_action()))
 
     def _commanded_qpos(self) -> np.ndarray:
         return self.robot.action_to_qpos(self.robot.target)
@@ -234,11 +232,9 @@ def run_expert(env: MotusTaskEnv, max_wait: int = 20) -> list[np.ndarray]:
             if env.done:
                 break
             skills.wait(1)
-    except ExpertError:
-        raise
     except PlanningError as error:
         raise ExpertError(str(error)) from error
-    if not (env.success_latched or env.task.success()) or not env.done or env.elapsed_steps > env.step_limit:
+    if not (env.done and env.success_step is not None):  # done without success = truncated at the step limit
         raise ExpertError(f"{env.task_cls.name} seed {env.seed_value}: expert finished without success "
                           f"after {env.elapsed_steps} steps")
     return skills.actions
