@@ -24,7 +24,7 @@ def make(task: str, **kwargs) -> gym.Env:
 
 
 def _register_all() -> None:
-    for name, cls in TASKS.items():
+    for name in TASKS:
         if env_id(name) not in gym.registry:
             gym.register(
                 id=env_id(name),
@@ -33,7 +33,6 @@ def _register_all() -> None:
                 max_episode_steps=None,  # the env truncates at the task's own step limit
                 disable_env_checker=True,
             )
-            gym.registry[env_id(name)].metadata = {"step_limit": cls.step_limit}
 
 
 _register_all()
