@@ -11,8 +11,9 @@ from envs.seeds import eval_seed_candidates
 
 @pytest.mark.parametrize("task", envs.list_tasks())
 def test_expert_solves_first_evaluation_seeds(task):
-    result = check_task(task, eval_seed_candidates(3), "clean")
-    assert result.successes >= 2, result.failures
+    # RRT fallbacks are unseeded (mplib exposes no seed), so allow the odd random failure without flaking.
+    result = check_task(task, eval_seed_candidates(5), "clean")
+    assert result.successes >= 3, result.failures
 
 
 @pytest.mark.slow
