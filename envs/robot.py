@@ -53,9 +53,9 @@ class DualArmRobot:
     def qpos_to_action(self, qpos: np.ndarray) -> np.ndarray:
         return np.array([qpos[indices[0]] / scale for indices, scale in self._action_to_joints])
 
-    def reset(self, action: np.ndarray | None = None) -> None:
-        """Teleport to ``action`` (home by default) at rest, with drive targets there."""
-        self.target = (self.embodiment.home_action() if action is None else action).astype(np.float64)
+    def reset(self) -> None:
+        """Teleport to the home configuration at rest, with the drive targets there."""
+        self.target = self.embodiment.home_action().astype(np.float64)
         qpos = self.action_to_qpos(self.target)
         self.articulation.set_qpos(qpos)
         self.articulation.set_qvel(np.zeros_like(qpos))

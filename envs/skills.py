@@ -94,10 +94,7 @@ class Skills:
         full = self._commanded_qpos()
         paths = {}
         for arm, goal in goals.items():
-            try:
-                paths[arm] = self.planners[arm].plan(goal, full)
-            except PlanningError as error:
-                raise ExpertError(str(error)) from error
+            paths[arm] = self.planners[arm].plan(goal, full)
         self.run_paths(paths)
         self.wait(SETTLE_STEPS)  # let the joint drives catch up with the last target
 
@@ -107,10 +104,7 @@ class Skills:
         indices = self.planners[arm].planner.move_group_joint_indices
         segments = []
         for pose in waypoints:
-            try:
-                segment = self.planners[arm].plan(pose, full)
-            except PlanningError as error:
-                raise ExpertError(str(error)) from error
+            segment = self.planners[arm].plan(pose, full)
             segments.append(segment)
             full = full.copy()
             full[indices] = segment[-1]
