@@ -1,0 +1,105 @@
+"""The frozen Qwen3-VL understanding input (transformers): prompt building and last-layer features.
+
+Only the language model's last hidden state is used (the reference), and it is computed once per action chunk,
+not at every denoising step as the release does: the VLM sees only the condition frame and the instruction,
+which do not change while a chunk is denoised.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+
+
+def build_vlm(config: dict):
+    """A randomly initialised ``Qwen3VLForConditionalGeneration`` from an inline config dict (meta-device friendly)."""
+    from transformers import Qwen3VLConfig, Qwen3VLForConditionalGeneration
+
+    return Qwen3VLForConditionalGeneration(Qwen3VLConfig(**config))
+
+
+def load_vlm_config(folder: str) -> dict:
+    from transformers import AutoConfig
+
+    return AutoConfig.from_pretrained(folder).to_dict()
+
+
+class VLMProcessor:
+    """Qwen3-VL prompt preparation from a local folder: tokenizer, chat template and the PIL image processor.
+
+    transformers' ``Qwen3VLProcessor`` cannot be built here: its video processor needs torchvision, which breaks this
+    environment. Images are all we feed, so this does the processor's image part itself: render the chat template,
+    expand each ``<|image_pad|>`` into one token per merged patch, and mark those tokens in ``mm_token_type_ids``.
+    """
+
+    image_token = "<|image_pad|>"
+
+    def __init__(self, tokenizer, image_processor, chat_template: str):
+        self.tokenizer = tokenizer
+        self.image_processor = image_processor
+        self.chat_template = chat_template
+        self.image_token_id = tokenizer.convert_tokens_to_ids(self.image_token)
+
+    @classmethod
+    def from_pretrained(cls, folder: str | Path) -> VLMProcessor:
+        from transformers import AutoTokenizer, Qwen2VLImageProcessorPil
+
+        folder = Path(folder)
+        tokenizer = AutoTokenizer.from_pretrained(str(folder))
+        template = tokenizer.chat_template
+        for name in ("chat_template.jinja", "chat_template.json"):
+            if template is None and (folder / name).is_file():
+                text = (folder / name).read_text()
+                template = json.loads(text)["chat_template"] if name.endswith(".json") else text
+        if template is None:
+            raise FileNotFoundError(f"{folder} has no chat template (tokenizer_config.json or chat_template.*)")
+        return cls(tokenizer, Qwen2VLImageProcessorPil.from_pretrained(str(folder)), template)
+
+    def save_pretrained(self, folder: str | Path) -> None:
+        self.tokenizer.chat_template = self.chat_template
+        self.tokenizer.save_pretrained(str(folder))
+        self.image_processor.save_pretrained(str(folder))
+
+    def __call__(self, images: list[np.ndarray], instructions: list[str]) -> dict[str, torch.Tensor]:
+        """Chat-template prompts with the condition frame and the instruction, batched with right padding."""
+        pictures = [Image.fromarray(np.asarray(image, dtype=np.uint8)) for image in images]
+        vision = self.image_processor(images=pictures, return_tensors="pt")
+        merge = self.image_processor.merge_size**2
+        sequences = []
+        for instruction, grid in zip(instructions, vision["image_grid_thw"], strict=True):
+            messages = [{"role": "user", "content": [{"type": "image"}, {"type": "text", "text": instruction}]}]
+            prompt = self.tokenizer.apply_chat_template(
+                messages, chat_template=self.chat_template, tokenize=False, add_generation_prompt=False
+            )
+            prompt = prompt.replace(self.image_token, self.image_token * int(grid.prod() // merge), 1)
+            sequences.append(self.tokenizer(prompt, add_special_tokens=False)["input_ids"])
+        length = max(len(s) for s in sequences)
+        pad = self.tokenizer.pad_token_id or 0
+        input_ids = torch.full((len(sequences), length), pad, dtype=torch.long)
+        attention_mask = torch.zeros((len(sequences), length), dtype=torch.long)
+        for row, ids in enumerate(sequences):
+            input_ids[row, : len(ids)] = torch.tensor(ids)
+            attention_mask[row, : len(ids)] = 1
+        return {
+            "input_ids": input_ids,
+            "attention_mask": attention_mask,
+            "mm_token_type_ids": (input_ids == self.image_token_id).int(),
+            "pixel_values": vision["pixel_values"],
+            "image_grid_thw": vision["image_grid_thw"],
+        }
+
+
+@torch.no_grad()
+def vlm_features(vlm_model, inputs: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
+    """Last hidden state [B, L, hidden] of the VLM's language model and its token mask [B, L] (bool)."""
+    device = next(vlm_model.parameters()).device
+    dtype = next(vlm_model.parameters()).dtype
+    batch = {k: v.to(device) for k, v in inputs.items()}
+    if "pixel_values" in batch:
+        batch["pixel_values"] = batch["pixel_values"].to(dtype)
+    out = vlm_model.model(**batch, use_cache=False)
+    return out.last_hidden_state, batch["attention_mask"].bool()
