@@ -93,6 +93,23 @@ class Motus(MotusTransformer):
         return (batch, self.config.video.latent_channels, self.config.latent_frames, h, w)
 
     # ----- sampling -----
+    def draw_noise(self, batch: int, generators: list[torch.Generator] | None) -> tuple[torch.Tensor, torch.Tensor]:
+        """Initial video and action noise, drawn per sample on the CPU.
+
+        Each sample's noise comes from its own generator, so an episode's actions depend on its seed only: not on
+        the device, nor on which other episodes share the batch (a policy server batching clients gives each the
+        same answer as running alone).
+        """
+        if generators is not None and len(generators) != batch:
+            raise InputShapeError(f"{len(generators)} generators for a batch of {batch}")
+        cfg = self.config
+        video, action = [], []
+        for i in range(batch):
+            generator = generators[i] if generators is not None else None
+            video.append(torch.randn(self.latent_shape(1)[1:], generator=generator))
+            action.append(torch.randn(cfg.action_chunk_size, cfg.action_dim, generator=generator))
+        return torch.stack(video).to(self.device), torch.stack(action).to(self.device)
+
     @torch.no_grad()
     def sample(
         self,
@@ -101,21 +118,20 @@ class Motus(MotusTransformer):
         chunk: ChunkContext,
         mode: str = "joint",
         num_steps: int | None = None,
-        generator: torch.Generator | None = None,
+        generators: list[torch.Generator] | None = None,
         given_actions: torch.Tensor | None = None,
         given_video_latents: torch.Tensor | None = None,
     ) -> SampleOutput:
         """Euler integration from sigma = 1 to 0 of whichever modalities ``mode`` denoises.
 
-        Noise is drawn on the CPU from ``generator`` so a seed gives the same sample on any device.
+        ``generators`` holds one CPU generator per sample (see ``draw_noise``).
         """
         spec = get_mode(mode)
         batch = condition_latent.shape[0]
         self.check_state(state, batch)
         device, cfg = self.device, self.config
         action_shape = (batch, cfg.action_chunk_size, cfg.action_dim)
-        video_noise = torch.randn(self.latent_shape(batch), generator=generator).to(device)
-        action_noise = torch.randn(action_shape, generator=generator).to(device)
+        video_noise, action_noise = self.draw_noise(batch, generators)
         condition_latent = condition_latent.to(device)
         if condition_latent.shape != (*self.latent_shape(batch)[:2], 1, *self.latent_shape(batch)[3:]):
             raise InputShapeError(

@@ -142,7 +142,7 @@ class MotusRuntime:
         *,
         mode: str = "joint",
         num_steps: int | None = None,
-        seed: int | None = None,
+        seed: int | list[int] | None = None,
         t5_embeddings: list[torch.Tensor] | None = None,
         decode_video: bool = False,
         given_actions: np.ndarray | None = None,
@@ -151,7 +151,8 @@ class MotusRuntime:
         """Predict one chunk for a batch: ``images`` uint8 [B, H, W, 3] condition frames, ``state`` [B, state_dim].
 
         ``given_actions`` [B, K, A] feed the world-model mode, ``given_frames`` uint8 [B, T, H, W, 3] (the future
-        frames) the inverse-dynamics mode. ``seed`` fixes the sampling noise.
+        frames) the inverse-dynamics mode. ``seed`` (one per sample, or one for the batch: sample i then uses
+        seed + i) fixes the sampling noise.
         """
         timings: dict[str, float] = {}
         images = np.asarray(images)
@@ -160,7 +161,12 @@ class MotusRuntime:
             raise InputShapeError(f"{len(instructions)} instructions for images of shape {tuple(images.shape)}")
         state_t = torch.as_tensor(np.asarray(state, dtype=np.float32))
         self.model.check_state(state_t, batch)
-        generator = torch.Generator().manual_seed(seed) if seed is not None else None
+        generators = None
+        if seed is not None:
+            seeds = list(seed) if isinstance(seed, (list, tuple)) else [seed + i for i in range(batch)]
+            if len(seeds) != batch:
+                raise InputShapeError(f"{len(seeds)} seeds for a batch of {batch}")
+            generators = [torch.Generator().manual_seed(int(s)) for s in seeds]
 
         start = time.perf_counter()
         condition = self.frames_to_tensor(images[:, None])
@@ -188,7 +194,7 @@ class MotusRuntime:
             chunk,
             mode=mode,
             num_steps=num_steps,
-            generator=generator,
+            generators=generators,
             given_actions=None if given_actions is None else torch.as_tensor(given_actions, dtype=torch.float32),
             given_video_latents=given_latents,
         )
@@ -204,3 +210,37 @@ class MotusRuntime:
             timings["decode_s"] = time.perf_counter() - start
         actions = None if out.actions is None else out.actions.float().cpu().numpy()
         return Prediction(actions=actions, frames=frames, video_latents=out.video_latents, timings=timings)
+
+    # ----- training -----
+    def training_loss(
+        self,
+        videos: np.ndarray,
+        instructions: list[str],
+        state: np.ndarray,
+        actions: np.ndarray,
+        *,
+        t5_embeddings: list[torch.Tensor] | None = None,
+        generator: torch.Generator | None = None,
+    ) -> dict[str, torch.Tensor]:
+        """The rectified-flow loss for a batch: ``videos`` uint8 [B, 1 + T, H, W, 3] (condition frame first),
+        ``state`` [B, state_dim], ``actions`` [B, K, action_dim]. Frozen parts run without gradients."""
+        videos = np.asarray(videos)
+        cfg = self.config
+        expected_actions = (videos.shape[0], cfg.action_chunk_size, cfg.action_dim)
+        if np.shape(actions) != expected_actions:
+            raise InputShapeError(f"actions have shape {np.shape(actions)}; expected {expected_actions}")
+        if videos.ndim != 5 or videos.shape[1] != 1 + cfg.num_video_frames:
+            raise InputShapeError(
+                f"videos have shape {videos.shape}; expected [B, {1 + cfg.num_video_frames}, H, W, 3] "
+                "(condition frame + num_video_frames)"
+            )
+        frames = self.frames_to_tensor(videos)
+        with torch.no_grad():
+            clean = self.vae.encode(frames)
+            condition = self.vae.encode(frames[:, :, :1])
+            clean[:, :, :1] = condition
+        context = self.text_context(instructions, t5_embeddings)
+        chunk = self.model.chunk_context(self.processor(list(videos[:, 0]), instructions), context)
+        state_t = torch.as_tensor(np.asarray(state, dtype=np.float32))
+        self.model.check_state(state_t, videos.shape[0])
+        return self.model.loss(clean, condition, state_t, torch.as_tensor(actions).float(), chunk, generator)
