@@ -1,4 +1,5 @@
-"""Command lines: ``motus-model-info``, ``motus-encode-t5`` and ``motus-infer`` (the seed README's real-world inference)."""
+"""Command lines: ``motus-model-info``, ``motus-encode-t5``, ``motus-infer`` (the seed README's real-world
+inference) and ``motus-init``."""
 
 from __future__ import annotations
 
@@ -160,7 +161,8 @@ def save_grid(frames: np.ndarray, path: str | Path, columns: int = 3) -> None:
 
 def main_infer(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="motus-infer", description="Predict one action chunk (and future frames) from one image and an instruction."
+        prog="motus-infer",
+        description="Predict one action chunk (and future frames) from one image and an instruction.",
     )
     parser.add_argument("--model_config", required=True, help="model config (needed for the released layout)")
     parser.add_argument("--ckpt_dir", required=True, help="our checkpoint folder or the released one")
@@ -213,7 +215,7 @@ def main_infer(argv: list[str] | None = None) -> int:
     except USER_ERRORS as exc:
         return _fail(exc)
     if prediction.frames is not None:
-        save_grid(prediction.frames[0], args.output)
+        save_grid(np.concatenate([image[None], prediction.frames[0, 1:]]), args.output)
         print(f"wrote {args.output}: condition frame + {prediction.frames.shape[1] - 1} predicted frames")
     if prediction.actions is not None:
         chunk = prediction.actions[0]

@@ -134,7 +134,9 @@ class MotusConfig:
         cfg = self.vlm.config or {}
         text = cfg.get("text_config", {})
         if "hidden_size" not in text:
-            raise ConfigError("vlm.config.text_config.hidden_size is required (the understanding adapter's input width)")
+            raise ConfigError(
+                "vlm.config.text_config.hidden_size is required (the understanding adapter's input width)"
+            )
         return int(text["hidden_size"])
 
     def validate(self) -> None:
@@ -154,6 +156,12 @@ class MotusConfig:
             )
         if self.state_dim != self.action_dim:
             raise ConfigError(f"state_dim {self.state_dim} must equal action_dim {self.action_dim} (joint targets)")
+        z_dim = (self.vae.config or {}).get("z_dim", v.latent_channels)
+        if z_dim != v.latent_channels:
+            raise ConfigError(f"vae.config.z_dim {z_dim} must equal video.latent_channels {v.latent_channels}")
+        d_model = (self.text_encoder.config or {}).get("d_model", v.text_dim)
+        if d_model != v.text_dim:
+            raise ConfigError(f"text_encoder.config.d_model {d_model} must equal video.text_dim {v.text_dim}")
         for name in ("action_dim", "num_video_frames", "video_action_freq_ratio"):
             if getattr(self, name) <= 0:
                 raise ConfigError(f"{name} must be positive, got {getattr(self, name)}")

@@ -40,7 +40,8 @@ class Motus(MotusTransformer):
 
     @classmethod
     def build(cls, config: MotusConfig, device: str | torch.device = "cpu", dtype: torch.dtype = torch.float32):
-        """A randomly initialised model on ``device``; the action expert's time embedding stays float32 (as released)."""
+        """A randomly initialised model on ``device``; the action expert's time embedding stays float32 (as
+        released)."""
         with torch.device(device):
             model = cls(config)
         return model.cast(dtype)

@@ -102,7 +102,9 @@ class MotusTransformer(nn.Module):
         dtype = wan.patch_embedding.weight.dtype
         rope = wan.rope(video_latents)
         x_v = wan.patch_embedding(video_latents.to(dtype)).flatten(2).transpose(1, 2).contiguous()
-        v_emb, v_mods = video_time_embedding(wan, video_timesteps[:, None].expand(batch, x_v.shape[1]), wan.config.freq_dim)
+        v_emb, v_mods = video_time_embedding(
+            wan, video_timesteps[:, None].expand(batch, x_v.shape[1]), wan.config.freq_dim
+        )
         x_a = self.action_expert.encode(state.to(dtype), actions.to(dtype))
         a_emb, a_mods = self.action_expert.time_conditioning(action_timesteps[:, None].expand(batch, x_a.shape[1]))
         x_u = chunk.und_tokens
@@ -119,7 +121,7 @@ class MotusTransformer(nn.Module):
                 x_v, x_a, x_u = self._layer(index, *args)
 
         shift, scale = (wan.scale_shift_table.unsqueeze(0).float() + v_emb.unsqueeze(2)).unbind(2)
-        out = wan.proj_out(((wan.norm_out(x_v.float()) * (1 + scale) + shift)).to(dtype))
+        out = wan.proj_out((wan.norm_out(x_v.float()) * (1 + scale) + shift).to(dtype))
         video_velocity = self._unpatchify(out, video_latents.shape)
         action_out = self.action_expert.decoder(x_a, a_emb)
         action_velocity = action_out[:, 1 : 1 + actions.shape[1]]

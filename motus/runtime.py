@@ -117,7 +117,7 @@ class MotusRuntime:
                 f"images have shape {tuple(images.shape)}; expected [B, T, {expected[0]}, {expected[1]}, 3] "
                 f"(the model's video size {expected[0]}x{expected[1]}; see motus.images.compose_cameras / resize)"
             )
-        tensor = torch.from_numpy(np.ascontiguousarray(images)).to(self.device).float()
+        tensor = torch.tensor(images, dtype=torch.float32, device=self.device)
         return tensor.permute(0, 4, 1, 2, 3) / 127.5 - 1.0
 
     def text_context(self, instructions: list[str], t5_embeddings: list[torch.Tensor] | None) -> torch.Tensor:
@@ -125,11 +125,14 @@ class MotusRuntime:
         if t5_embeddings is None:
             if self.text_encoder is None:
                 raise TextEmbeddingError(
-                    "no pre-encoded instruction embeddings given and no text encoder loaded (pass --t5_embeds or --use_t5)"
+                    "no pre-encoded instruction embeddings given and no text encoder loaded "
+                    "(pass --t5_embeds or --use_t5)"
                 )
             t5_embeddings = self.text_encoder.encode(instructions)
         if len(t5_embeddings) != len(instructions):
-            raise TextEmbeddingError(f"{len(t5_embeddings)} instruction embeddings for {len(instructions)} instructions")
+            raise TextEmbeddingError(
+                f"{len(t5_embeddings)} instruction embeddings for {len(instructions)} instructions"
+            )
         return pad_embeddings(t5_embeddings, video.text_len, video.text_dim)
 
     # ----- one chunk -----

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import torch
 
-BUILDER_VERSION = 1
+BUILDER_VERSION = 2
 VLM_SPECIAL_TOKENS = [
     "<|endoftext|>",
     "<|im_start|>",
@@ -43,9 +43,12 @@ def cache_root() -> Path:
     return Path(os.environ.get("MOTUS_CACHE", Path.home() / ".cache" / "motus"))
 
 
-def byte_level_tokenizer(special_tokens: list[str]):
-    """A BPE tokenizer with no merges: special tokens get ids 0..n-1, then one token per byte."""
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers
+def byte_level_tokenizer(special_tokens: list[str], end_token: str | None = None):
+    """A BPE tokenizer with no merges: special tokens get ids 0..n-1, then one token per byte.
+
+    ``end_token`` is appended to every sequence (T5 ends each input with ``</s>``).
+    """
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors
 
     alphabet = sorted(pre_tokenizers.ByteLevel.alphabet())
     vocab = {token: i for i, token in enumerate(special_tokens)}
@@ -54,6 +57,10 @@ def byte_level_tokenizer(special_tokens: list[str]):
     tokenizer.add_special_tokens(special_tokens)
     tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False)
     tokenizer.decoder = decoders.ByteLevel()
+    if end_token is not None:
+        tokenizer.post_processor = processors.TemplateProcessing(
+            single=f"$A {end_token}", special_tokens=[(end_token, vocab[end_token])]
+        )
     return tokenizer
 
 
@@ -69,7 +76,10 @@ def _build_vlm(folder: Path, config: dict, image_pixels: int) -> None:
         additional_special_tokens=VLM_SPECIAL_TOKENS[1:],
     )
     image_processor = Qwen2VLImageProcessorPil(
-        patch_size=16, temporal_patch_size=2, merge_size=2, size={"shortest_edge": 32 * 32, "longest_edge": image_pixels}
+        patch_size=16,
+        temporal_patch_size=2,
+        merge_size=2,
+        size={"shortest_edge": 32 * 32, "longest_edge": image_pixels},
     )
     processor = VLMProcessor(tokenizer, image_processor, CHAT_TEMPLATE)
     torch.manual_seed(0)
@@ -87,7 +97,10 @@ def _build_wan(folder: Path, vae_config: dict, t5_config: dict) -> None:
     torch.manual_seed(2)
     UMT5EncoderModel(UMT5Config(**t5_config)).save_pretrained(folder / "text_encoder")
     PreTrainedTokenizerFast(
-        tokenizer_object=byte_level_tokenizer(T5_SPECIAL_TOKENS), pad_token="<pad>", eos_token="</s>", unk_token="<unk>"
+        tokenizer_object=byte_level_tokenizer(T5_SPECIAL_TOKENS, end_token="</s>"),
+        pad_token="<pad>",
+        eos_token="</s>",
+        unk_token="<unk>",
     ).save_pretrained(folder / "tokenizer")
 
 

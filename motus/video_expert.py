@@ -48,7 +48,9 @@ _BLOCK = re.compile(r"^blocks\.(\d+)\.(.*)$")
 
 def _rename(key: str, forward: bool) -> str:
     match = _BLOCK.match(key)
-    rules, rest, prefix = (_BLOCK_RULES, match.group(2), f"blocks.{match.group(1)}.") if match else (_TOP_RULES, key, "")
+    rules, rest, prefix = (
+        (_BLOCK_RULES, match.group(2), f"blocks.{match.group(1)}.") if match else (_TOP_RULES, key, "")
+    )
     for diffusers_name, wan_name in rules:
         src, dst = (diffusers_name, wan_name) if forward else (wan_name, diffusers_name)
         if rest.startswith(src):
