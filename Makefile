@@ -24,3 +24,4 @@ lint: setup
 
 bench: setup
 	$(PY) bench/sim.py
+	$(PY) bench/model.py

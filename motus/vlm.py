@@ -103,3 +103,30 @@ def vlm_features(vlm_model, inputs: dict[str, torch.Tensor]) -> tuple[torch.Tens
         batch["pixel_values"] = batch["pixel_values"].to(dtype)
     out = vlm_model.model(**batch, use_cache=False)
     return out.last_hidden_state, batch["attention_mask"].bool()
+
+
+def synthetic_vlm_inputs(
+    vlm_config: dict, height: int, width: int, batch: int, text_tokens: int = 32, seed: int = 0
+) -> dict[str, torch.Tensor]:
+    """VLM inputs of the real shape (one composite image + a short prompt) without a tokenizer: for benchmarks of
+    configurations whose tokenizer is not on this machine (the 8B model with random weights)."""
+    vision = vlm_config["vision_config"]
+    patch, merge = vision["patch_size"], vision["spatial_merge_size"]
+    grid_h, grid_w = height // patch, width // patch
+    image_tokens = grid_h * grid_w // merge**2
+    generator = torch.Generator().manual_seed(seed)
+    special = {vlm_config[k] for k in ("image_token_id", "video_token_id", "vision_start_token_id", "vision_end_token_id")}
+    vocab = vlm_config["text_config"]["vocab_size"]
+    text = torch.randint(0, min(vocab, min(special)), (batch, text_tokens), generator=generator)
+    image = torch.full((batch, image_tokens), vlm_config["image_token_id"])
+    start = torch.full((batch, 1), vlm_config["vision_start_token_id"])
+    end = torch.full((batch, 1), vlm_config["vision_end_token_id"])
+    input_ids = torch.cat([text[:, :4], start, image, end, text[:, 4:]], dim=1)
+    channels = 3 * vision["temporal_patch_size"] * patch * patch
+    return {
+        "input_ids": input_ids,
+        "attention_mask": torch.ones_like(input_ids),
+        "mm_token_type_ids": (input_ids == vlm_config["image_token_id"]).int(),
+        "pixel_values": torch.randn(batch * grid_h * grid_w, channels, generator=generator),
+        "image_grid_thw": torch.tensor([[1, grid_h, grid_w]] * batch),
+    }
