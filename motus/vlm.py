@@ -115,7 +115,8 @@ def synthetic_vlm_inputs(
     grid_h, grid_w = height // patch, width // patch
     image_tokens = grid_h * grid_w // merge**2
     generator = torch.Generator().manual_seed(seed)
-    special = {vlm_config[k] for k in ("image_token_id", "video_token_id", "vision_start_token_id", "vision_end_token_id")}
+    special_keys = ("image_token_id", "video_token_id", "vision_start_token_id", "vision_end_token_id")
+    special = {vlm_config[k] for k in special_keys}
     vocab = vlm_config["text_config"]["vocab_size"]
     text = torch.randint(0, min(vocab, min(special)), (batch, text_tokens), generator=generator)
     image = torch.full((batch, image_tokens), vlm_config["image_token_id"])
