@@ -96,24 +96,19 @@ def main_encode_t5(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--instruction", required=True, action="append", help="repeat for several instructions")
     parser.add_argument("--output", required=True, help=".pt file: a list of [tokens, text_dim] tensors")
-    parser.add_argument("--wan_path", default=None, help="Wan2.2 folder (diffusers layout); default: the config's")
+    parser.add_argument("--wan_path", default=None, help="Wan2.2 folder (either layout); default: the config's")
     parser.add_argument("--model_config", default="motus_8b")
     parser.add_argument("--device", default="auto")
     args = parser.parse_args(argv)
     try:
         import torch
 
-        from motus.components import wan_dir
+        from motus.components import load_text_encoder
         from motus.runtime import resolve_device
-        from motus.text import TextEncoder
 
         config = load_config(args.model_config)
         device = resolve_device(args.device)
-        encoder = TextEncoder.from_pretrained(
-            wan_dir(config, "text_encoder", args.wan_path),
-            wan_dir(config, "tokenizer", args.wan_path),
-            config.video.text_len,
-        )
+        encoder = load_text_encoder(config, args.wan_path)
         encoder.model.to(device)
         embeddings = encoder.encode(args.instruction)
         Path(args.output).parent.mkdir(parents=True, exist_ok=True)

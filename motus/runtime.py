@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 from motus.checkpoint import CheckpointError, load_weights, read_config
-from motus.components import vlm_dir, wan_dir
+from motus.components import load_text_encoder, load_vae, vlm_dir
 from motus.config import MotusConfig, load_config
 from motus.model import InputShapeError, Motus
 from motus.text import TextEmbeddingError, TextEncoder, pad_embeddings
@@ -98,13 +98,11 @@ class MotusRuntime:
         model = Motus.build(cfg, torch_device, dtype)
         if checkpoint is not None:
             load_weights(model, checkpoint)
-        vae = VideoVAE.from_pretrained(str(wan_dir(cfg, "vae", wan_path)), dtype=dtype).to(torch_device)
+        vae = load_vae(cfg, wan_path, dtype).to(torch_device)
         processor = VLMProcessor.from_pretrained(vlm_dir(cfg, vlm_path))
         text_encoder = None
         if use_t5:
-            text_encoder = TextEncoder.from_pretrained(
-                wan_dir(cfg, "text_encoder", wan_path), wan_dir(cfg, "tokenizer", wan_path), cfg.video.text_len, dtype
-            )
+            text_encoder = load_text_encoder(cfg, wan_path, dtype)
             text_encoder.model.to(torch_device)
         return cls(model, vae, processor, text_encoder)
 

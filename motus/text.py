@@ -62,13 +62,6 @@ class TextEncoder:
         self.text_len = text_len
         self._cache: dict[str, torch.Tensor] = {}
 
-    @classmethod
-    def from_pretrained(cls, encoder_dir: str | Path, tokenizer_dir: str | Path, text_len: int, dtype=torch.float32):
-        from transformers import AutoTokenizer, UMT5EncoderModel
-
-        model = UMT5EncoderModel.from_pretrained(str(encoder_dir), dtype=dtype)
-        return cls(model, AutoTokenizer.from_pretrained(str(tokenizer_dir)), text_len)
-
     @property
     def device(self) -> torch.device:
         return next(self.model.parameters()).device
