@@ -40,16 +40,30 @@ class Motus(MotusTransformer):
 
     @classmethod
     def build(cls, config: MotusConfig, device: str | torch.device = "cpu", dtype: torch.dtype = torch.float32):
-        """A randomly initialised model on ``device``; the action expert's time embedding stays float32 (as
-        released)."""
-        with torch.device(device):
-            model = cls(config)
+        """A randomly initialised model on ``device`` in ``dtype`` (see ``cast``)."""
+        previous = torch.get_default_dtype()
+        torch.set_default_dtype(dtype)  # allocate in the target precision: no full float32 copy of 8B weights
+        try:
+            with torch.device(device):
+                model = cls(config)
+        finally:
+            torch.set_default_dtype(previous)
         return model.cast(dtype)
 
     def cast(self, dtype: torch.dtype) -> Motus:
+        """Weights in ``dtype``; time embeddings and the RoPE tables stay float32 (bf16 would round the angles)."""
+        rope = self.wan.rope
+        tables = {name: buffer.float() for name, buffer in rope.named_buffers()}
         self.to(dtype)
-        self.action_expert.time_embedding.float()
-        self.action_expert.time_projection.float()
+        for name, buffer in tables.items():
+            rope._buffers[name] = buffer
+        for module in (
+            self.action_expert.time_embedding,
+            self.action_expert.time_projection,
+            self.wan.condition_embedder.time_embedder,
+            self.wan.condition_embedder.time_proj,
+        ):
+            module.float()
         return self
 
     @property
