@@ -127,6 +127,10 @@ class MotusTaskEnv(gym.Env):
         terminated, truncated = self.apply_action(action)
         return self._observation(), 0.0 + float(terminated), terminated, truncated, self._info(terminated)
 
+    def observe(self) -> dict[str, Any]:
+        """A fresh observation without stepping (the evaluation runner renders only when a policy needs one)."""
+        return self._observation()
+
     def render(self):
         images = self.scene.render_images()
         return np.concatenate([images[name] for name in CAMERA_NAMES], axis=1)

@@ -1,0 +1,42 @@
+"""The scripted expert as an agent: replays, in chunks, the actions the expert produced when the seed was verified.
+
+Verification (``evaluation.protocol``) stores those actions next to the seed manifest; the physics is deterministic,
+so the replay reproduces the verified, successful episode, without running the planner again.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from agents.base import AgentError
+
+
+def expert_actions_file(root: Path, embodiment: str, domain: str, task: str, seed: int) -> Path:
+    """Where the verified expert actions of one seed live (``root`` includes the protocol version)."""
+    return Path(root) / embodiment / domain / task / f"{seed}.npy"
+
+
+class ExpertAgent:
+    def __init__(self, actions_root: str | Path, chunk_size: int = 16):
+        self.actions_root = Path(actions_root)
+        self.chunk_size = chunk_size
+        self.actions = np.zeros((0, 0), np.float32)
+        self.cursor = 0
+
+    def reset(self, *, task: str, instruction: str, seed: int, **context: Any) -> None:
+        domain, embodiment = context.get("domain", "clean"), context.get("embodiment", "dual_panda")
+        path = expert_actions_file(self.actions_root, embodiment, domain, task, seed)
+        if not path.is_file():
+            raise AgentError(f"no verified expert actions for {task} seed {seed} ({domain}); expected {path}")
+        self.actions = np.load(path)
+        self.cursor = 0
+
+    def act(self, obs: dict) -> np.ndarray:
+        if self.cursor >= len(self.actions):
+            return self.actions[-1:]  # hold the last target (the success check may still be settling)
+        chunk = self.actions[self.cursor : self.cursor + self.chunk_size]
+        self.cursor += len(chunk)
+        return chunk

@@ -1,0 +1,25 @@
+"""Uniformly random joint targets within the embodiment's limits: a floor for every success rate."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from envs.embodiment import load_embodiment
+
+
+class RandomAgent:
+    def __init__(self, chunk_size: int = 16, seed: int = 0):
+        self.chunk_size = chunk_size
+        self.base_seed = seed
+        self.rng = np.random.default_rng(seed)
+        self.low = self.high = None
+
+    def reset(self, *, task: str, instruction: str, seed: int, **context: Any) -> None:
+        embodiment = load_embodiment(context.get("embodiment", "dual_panda"))
+        self.low, self.high = embodiment.action_limits()
+        self.rng = np.random.default_rng([self.base_seed, seed])  # the episode seed fixes the actions
+
+    def act(self, obs: dict) -> np.ndarray:
+        return self.rng.uniform(self.low, self.high, size=(self.chunk_size, self.low.shape[0])).astype(np.float32)
