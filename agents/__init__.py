@@ -25,7 +25,8 @@ def resolve_agent_class(spec: str) -> type:
     path = BUILTIN_AGENTS.get(spec, spec)
     if ":" not in path:
         raise UnknownAgentError(
-            f"unknown agent {spec!r}; valid: {', '.join(sorted(BUILTIN_AGENTS))} or an import path 'package.module:Class'"
+            f"unknown agent {spec!r}; valid: {', '.join(sorted(BUILTIN_AGENTS))} "
+            "or an import path 'package.module:Class'"
         )
     module_name, class_name = path.split(":", 1)
     try:

@@ -177,3 +177,31 @@ def save_checkpoint(model: torch.nn.Module, config: MotusConfig, directory: str 
         torch.save({"module": {k: v.cpu() for k, v in tensors.items()}}, target)
         return target
     raise ValueError(f"unknown checkpoint layout {layout!r}; valid: 'ours', 'released'")
+
+
+def stored_shapes(path: str | Path) -> dict[str, list[int]]:
+    """Key -> shape of a checkpoint without loading its tensors when the format allows (safetensors)."""
+    kind, file = find_checkpoint(path)
+    if kind == "ours":
+        from safetensors import safe_open
+
+        try:
+            with safe_open(str(file), framework="pt") as handle:
+                return {k: list(handle.get_slice(k).get_shape()) for k in handle.keys()}  # noqa: SIM118
+        except Exception as exc:
+            raise CheckpointError(f"cannot read checkpoint {file}: {exc}") from exc
+    return {k: list(v.shape) for k, v in read_state_dict(path).items()}
+
+
+def validate_checkpoint(path: str | Path, config: MotusConfig | None = None) -> MotusConfig:
+    """Fail fast, before any worker starts, if a checkpoint cannot load into its configuration; returns the config."""
+    from motus.model import Motus, meta_device
+
+    config = config or read_config(path)
+    if config is None:
+        raise CheckpointError(f"{path} stores no config.json (the released layout): give the model config")
+    with meta_device():
+        expected = released_state_dict(Motus(config))
+    shapes = stored_shapes(path)
+    check_state_dict(expected, {k: torch.empty(v, device="meta") for k, v in shapes.items()}, str(path))
+    return config

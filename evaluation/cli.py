@@ -1,0 +1,125 @@
+"""``motus-eval``: closed-loop evaluation over tasks x seeds, in parallel, resumable, into a per-episode ledger.
+
+Flags map onto the Hydra config in ``configs/eval/default.yaml``; any other ``key=value`` is a Hydra override.
+Exit codes: 0 finished, 1 aborted (the ledger keeps what finished), 2 bad input (nothing started), 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+CONFIG_DIR = Path(__file__).resolve().parents[1] / "configs" / "eval"
+FLAGS = {
+    "tasks": "all | comma-separated task names",
+    "seeds": "first N expert-verified seeds per task and domain",
+    "agent": "expert | random | replay | motus | package.module:Class",
+    "checkpoint": "checkpoint folder (agent motus)",
+    "domain": "clean | randomized | both",
+    "workers": "simulator processes (default: one per CPU core)",
+    "run_id": "run name; an existing one is resumed",
+    "out": "results folder (default results/)",
+    "video": "none | failures | all",
+}
+
+
+def quote(value: str) -> str:
+    text = str(value)
+    return f"'{text}'" if any(c in text for c in ",:[]{}= ") else text
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="motus-eval", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    for name, help_text in FLAGS.items():
+        parser.add_argument(f"--{name.replace('_', '-')}", dest=name, default=None, help=help_text)
+    parser.add_argument("--resume", default=None, metavar="RUN_ID", help="continue a run (same as --run-id RUN_ID)")
+    parser.epilog = "Any other argument of the form key=value is a Hydra override, e.g. agents.motus.mode=joint."
+    return parser
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    """Flags anywhere on the line, and key=value overrides between or after them."""
+    parser = build_parser()
+    args, rest = parser.parse_known_args(argv)
+    bad = [token for token in rest if "=" not in token or token.startswith("-")]
+    if bad:
+        parser.error(f"unrecognized arguments: {' '.join(bad)}")
+    args.overrides = rest
+    return args
+
+
+def load_eval_config(args: argparse.Namespace):
+    from hydra import compose, initialize_config_dir
+
+    overrides = [f"{name}={quote(getattr(args, name))}" for name in FLAGS if getattr(args, name) is not None]
+    if args.resume:
+        overrides.append(f"run_id={quote(args.resume)}")
+    with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base=None):
+        return compose(config_name="default", overrides=overrides + list(args.overrides))
+
+
+def resumed_config(cfg):
+    """``--resume RUN_ID`` alone: take tasks, seeds, domain and agent from the stored run."""
+    from evaluation.ledger import RunLedger
+
+    ledger = RunLedger(Path(cfg.out) / cfg.run_id)
+    if not ledger.exists():
+        return None
+    return ledger.read_run()
+
+
+def main(argv: list[str] | None = None) -> int:
+    from hydra.errors import HydraException
+    from omegaconf import OmegaConf
+    from omegaconf.errors import OmegaConfBaseException
+
+    from evaluation.run import EvalAbort, EvalConfigError, evaluate, format_summary, make_plan
+
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    args = parse_args(argv)
+    try:
+        cfg = load_eval_config(args)
+        if args.resume:
+            stored = resumed_config(cfg)
+            if stored is None:
+                raise EvalConfigError(f"no run {args.resume!r} under {cfg.out}/ to resume")
+            OmegaConf.set_struct(cfg, False)
+            cfg.tasks, cfg.seeds, cfg.agent = ",".join(stored["tasks"]), stored["seeds"], stored["agent"]
+            cfg.domain = "both" if len(stored["domains"]) == 2 else stored["domains"][0]
+            cfg.embodiment, cfg.base_seed = stored["embodiment"], stored["base_seed"]
+            if stored["agent"] == "motus":
+                cfg.checkpoint = stored["agent_kwargs"]["checkpoint"]
+        plan = make_plan(cfg)
+    except (EvalConfigError, HydraException, OmegaConfBaseException) as exc:
+        print(f"motus-eval: error: {exc}", file=sys.stderr)
+        return 2
+    print(
+        f"run {plan.run_id}: {len(plan.tasks)} task(s) x {plan.seeds} seed(s) x {len(plan.domains)} domain(s), "
+        f"agent {plan.agent}, {plan.workers} worker(s) -> {plan.run_dir}"
+    )
+    try:
+        rows = evaluate(plan)
+    except EvalConfigError as exc:
+        print(f"motus-eval: error: {exc}", file=sys.stderr)
+        return 2
+    except EvalAbort as exc:
+        print(f"motus-eval: aborted: {exc}\nfinished episodes are in {plan.run_dir}/episodes.jsonl", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(
+            f"\nmotus-eval: interrupted; finished episodes are kept. Resume with: motus-eval --resume {plan.run_id}"
+            + (f" --out {plan.run_dir.parent}" if str(plan.run_dir.parent) != "results" else ""),
+            file=sys.stderr,
+        )
+        return 130
+    print(format_summary(rows))
+    print(f"ledger: {plan.run_dir}/episodes.jsonl")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

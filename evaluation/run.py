@@ -1,0 +1,359 @@
+"""The evaluation run: validate everything, verify seeds once, then run tasks x seeds on the worker pool into the
+ledger.
+
+Nothing starts before the inputs are known to be good (task, domain and agent names; a checkpoint that loads). Seeds
+are verified by the scripted expert only when the cached manifest lacks them. Episodes already in the ledger are
+skipped, so rerunning a run id resumes it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import importlib.metadata
+import os
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tqdm import tqdm
+
+from evaluation.ledger import RunLedger
+from evaluation.pool import WorkerPool
+from evaluation.protocol import PROTOCOL_VERSION, SeedManifest
+from evaluation.stats import wilson_interval
+from evaluation.worker import WorkerConfig, WorkItem, failed_episode
+
+DOMAINS = ("clean", "randomized")
+VIDEO_MODES = ("none", "failures", "all")
+RUN_IDENTITY_KEYS = ("protocol", "tasks", "domains", "seeds", "agent", "agent_kwargs", "embodiment", "base_seed")
+
+
+class EvalConfigError(ValueError):
+    """Bad user input: the run does not start."""
+
+
+class EvalAbort(RuntimeError):
+    """The run cannot continue (e.g. no worker can build the agent); the ledger keeps what finished."""
+
+
+@dataclass
+class EvalPlan:
+    run_id: str
+    run_dir: Path
+    tasks: list[str]
+    domains: list[str]
+    seeds: int
+    agent: str
+    agent_kwargs: dict[str, Any]
+    embodiment: str
+    base_seed: int
+    workers: int
+    manifests: Path
+    video: str
+    video_stride: int
+    timeout_s: float
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+def parse_task_list(spec: str) -> list[str]:
+    from envs import list_tasks
+
+    known = list_tasks()
+    if spec == "all":
+        return known
+    tasks = [t.strip() for t in str(spec).split(",") if t.strip()]
+    unknown = [t for t in tasks if t not in known]
+    if unknown or not tasks:
+        raise EvalConfigError(f"unknown task(s) {unknown or [spec]}; valid: all or {', '.join(known)}")
+    return tasks
+
+
+def parse_domains(spec: str) -> list[str]:
+    if spec == "both":
+        return list(DOMAINS)
+    if spec not in DOMAINS:
+        raise EvalConfigError(f"unknown domain {spec!r}; valid: clean, randomized, both")
+    return [spec]
+
+
+def checkpoint_identity(path: str | None) -> dict[str, Any] | None:
+    """Enough to tell two checkpoints apart in a report: path, size and a hash of the config + first MiB."""
+    if not path:
+        return None
+    root = Path(path)
+    files = sorted(p for p in ([root] if root.is_file() else root.rglob("*")) if p.is_file())
+    digest = hashlib.sha256()
+    for file in files:
+        digest.update(file.name.encode())
+        with file.open("rb") as handle:
+            digest.update(handle.read(1 << 20))
+    return {
+        "path": str(root.resolve()),
+        "bytes": sum(f.stat().st_size for f in files),
+        "sha256_head": digest.hexdigest()[:16],
+    }
+
+
+def agent_arguments(cfg, agent: str, manifests: Path) -> dict[str, Any]:
+    from agents import BUILTIN_AGENTS, resolve_agent_class
+
+    try:
+        resolve_agent_class(agent)
+    except ValueError as exc:
+        raise EvalConfigError(str(exc)) from exc
+    if agent not in BUILTIN_AGENTS:
+        return dict(cfg.plugin or {})
+    kwargs = dict(cfg.agents.get(agent) or {})
+    if agent == "expert":
+        kwargs["actions_root"] = str(SeedManifest.versioned(manifests))
+    if agent == "replay" and not kwargs.get("dataset"):
+        raise EvalConfigError("agent 'replay' needs agents.replay.dataset=<Motus-layout dataset folder>")
+    if agent == "motus":
+        if not cfg.checkpoint:
+            raise EvalConfigError("agent 'motus' needs --checkpoint DIR")
+        from motus.checkpoint import CheckpointError, validate_checkpoint
+        from motus.config import ConfigError, load_config
+
+        try:
+            config = load_config(kwargs["config"]) if kwargs.get("config") else None
+            validate_checkpoint(cfg.checkpoint, config)
+        except (CheckpointError, ConfigError, FileNotFoundError) as exc:
+            raise EvalConfigError(f"checkpoint {cfg.checkpoint} does not load: {exc}") from exc
+        kwargs["checkpoint"] = str(cfg.checkpoint)
+    return kwargs
+
+
+def environment_versions() -> dict[str, str]:
+    versions = {}
+    for package in ("motus-harness", "torch", "sapien", "mplib", "gymnasium", "diffusers", "transformers", "numpy"):
+        try:
+            versions[package] = importlib.metadata.version(package)
+        except importlib.metadata.PackageNotFoundError:
+            continue
+    return versions
+
+
+def git_revision() -> str | None:
+    root = Path(__file__).resolve().parents[1]
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=5)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None
+
+
+def make_plan(cfg) -> EvalPlan:
+    """Validate the configuration; raises EvalConfigError before anything starts."""
+    from envs.embodiment import UnknownEmbodimentError, load_embodiment
+    from envs.tasks import get_task_class
+
+    tasks = parse_task_list(cfg.tasks)
+    domains = parse_domains(cfg.domain)
+    seeds = int(cfg.seeds)
+    if seeds < 1:
+        raise EvalConfigError(f"--seeds must be at least 1, got {seeds}")
+    if cfg.video not in VIDEO_MODES:
+        raise EvalConfigError(f"unknown video mode {cfg.video!r}; valid: {', '.join(VIDEO_MODES)}")
+    try:
+        load_embodiment(cfg.embodiment)
+    except UnknownEmbodimentError as exc:
+        raise EvalConfigError(str(exc)) from exc
+    manifests = Path(cfg.manifests)
+    agent = str(cfg.agent)
+    agent_kwargs = agent_arguments(cfg, agent, manifests)
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    run_id = cfg.run_id or f"{agent.replace(':', '.').replace('/', '.')}-{stamp}"
+    workers = int(cfg.workers or os.cpu_count() or 1)
+    plan = EvalPlan(
+        run_id=run_id,
+        run_dir=Path(cfg.out) / run_id,
+        tasks=tasks,
+        domains=domains,
+        seeds=seeds,
+        agent=agent,
+        agent_kwargs=agent_kwargs,
+        embodiment=cfg.embodiment,
+        base_seed=int(cfg.base_seed),
+        workers=workers,
+        manifests=manifests,
+        video=cfg.video,
+        video_stride=int(cfg.video_stride),
+        timeout_s=float(cfg.episode_timeout_s),
+    )
+    plan.meta = {
+        "run_id": run_id,
+        "protocol": PROTOCOL_VERSION,
+        "tasks": tasks,
+        "domains": domains,
+        "seeds": seeds,
+        "base_seed": plan.base_seed,
+        "embodiment": cfg.embodiment,
+        "instruction_split": {"clean": "seen", "randomized": "unseen"},
+        "step_limits": {t: get_task_class(t).step_limit for t in tasks},
+        "agent": agent,
+        "agent_kwargs": agent_kwargs,
+        "checkpoint": checkpoint_identity(cfg.checkpoint) if agent == "motus" else None,
+        "versions": environment_versions(),
+        "git_revision": git_revision(),
+        "created_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "command": sys.argv,
+        "workers": workers,
+        "video": cfg.video,
+    }
+    return plan
+
+
+def open_ledger(plan: EvalPlan) -> RunLedger:
+    """A new run's ledger, or the existing one of a resumed run after checking it is the same evaluation."""
+    ledger = RunLedger(plan.run_dir)
+    if ledger.exists():
+        stored = ledger.read_run()
+        different = [k for k in RUN_IDENTITY_KEYS if stored.get(k) != plan.meta.get(k)]
+        if different:
+            detail = "; ".join(f"{k}: run has {stored.get(k)!r}, now {plan.meta.get(k)!r}" for k in different)
+            raise EvalConfigError(f"run {plan.run_id} exists with different settings ({detail}); use another --run-id")
+        plan.meta["created_at"] = stored.get("created_at", plan.meta["created_at"])
+        plan.meta["resumed_at"] = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    ledger.write_run(plan.meta)
+    ledger.open()
+    return ledger
+
+
+def verify_seeds(pool: WorkerPool, plan: EvalPlan) -> dict[tuple[str, str], list[int]]:
+    """The first N expert-verified seeds per (task, domain), verifying only what the manifests lack."""
+    manifests = {
+        (task, domain): SeedManifest.load(plan.manifests, task, domain, plan.embodiment)
+        for task in plan.tasks
+        for domain in plan.domains
+    }
+    limit = 3 * plan.seeds + 20
+    next_id = 0
+    with tqdm(desc="verifying seeds", unit="seed", disable=None, leave=False) as bar:
+        while True:
+            items = []
+            for (task, domain), manifest in manifests.items():
+                missing = plan.seeds - len(manifest.accepted)
+                if missing <= 0:
+                    continue
+                if manifest.tried >= limit:
+                    reasons = list(manifest.rejected.values())[:3]
+                    raise EvalAbort(
+                        f"{task} ({domain}): the expert solved only {len(manifest.accepted)} of {manifest.tried} "
+                        f"candidate seeds, fewer than the {plan.seeds} needed; e.g. {reasons}"
+                    )
+                for seed in manifest.next_candidates(min(missing, limit - manifest.tried)):
+                    items.append(WorkItem(next_id, "verify", task, domain, seed))
+                    next_id += 1
+            if not items:
+                break
+            bar.total = (bar.total or 0) + len(items)
+            results: dict[int, dict] = {}
+            for item, result in pool.run(items):
+                results[item.id] = result
+                bar.update(1)
+            for item in items:  # record in candidate order, whatever order the workers finished in
+                result = results[item.id]
+                manifest = manifests[item.task, item.domain]
+                manifest.record(
+                    item.seed, result.get("actions"), result.get("reason") or result.get("error"), plan.manifests
+                )
+            for manifest in manifests.values():
+                manifest.save(plan.manifests)
+    return {key: manifest.accepted[: plan.seeds] for key, manifest in manifests.items()}
+
+
+def episode_record(plan: EvalPlan, item: WorkItem, result: dict[str, Any]) -> dict[str, Any]:
+    base = failed_episode(result["error"]) if set(result) <= {"error", "traceback"} else {}
+    record = {
+        "run_id": plan.run_id,
+        "task": item.task,
+        "domain": item.domain,
+        "seed": item.seed,
+        "episode": item.episode,
+        "agent": plan.agent,
+        **base,
+        **result,
+        "attempt": item.attempt,
+    }
+    if record.get("step_limit") is None:
+        from envs.tasks import get_task_class
+
+        record["step_limit"] = get_task_class(item.task).step_limit
+    return record
+
+
+def run_episodes(pool: WorkerPool, plan: EvalPlan, ledger: RunLedger, seeds: dict[tuple[str, str], list[int]]) -> None:
+    finished = ledger.finished()
+    total = sum(len(s) for s in seeds.values())
+    items, next_id = [], 0
+    for (task, domain), task_seeds in seeds.items():
+        for episode, seed in enumerate(task_seeds):
+            if (task, domain, seed) not in finished:
+                items.append(WorkItem(next_id, "episode", task, domain, seed, episode))
+                next_id += 1
+    done = [e for e in ledger.episodes() if (e["task"], e["domain"]) in seeds]
+    successes = sum(bool(e["success"]) for e in done)
+    with tqdm(total=total, initial=total - len(items), desc=plan.run_id, unit="ep", disable=None) as bar:
+        completed = total - len(items)
+        bar.set_postfix_str(f"success {successes}/{completed}")
+        for item, result in pool.run(items):
+            if "fatal" in result:
+                raise EvalAbort(result["fatal"])
+            record = episode_record(plan, item, result)
+            ledger.append(record)
+            completed += 1
+            successes += bool(record["success"])
+            bar.set_postfix_str(f"success {successes}/{completed} ({100 * successes / completed:.0f}%)")
+            bar.update(1)
+            if record["error"]:
+                bar.write(f"{item.task} seed {item.seed} ({item.domain}): {record['error']}")
+
+
+def summary_rows(episodes: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    groups: dict[tuple[str, str], list[dict]] = {}
+    for e in episodes:
+        groups.setdefault((e["task"], e["domain"]), []).append(e)
+    rows = []
+    for (task, domain), group in sorted(groups.items()):
+        n, k = len(group), sum(bool(e["success"]) for e in group)
+        low, high = wilson_interval(k, n)
+        errors = sum(e["error"] is not None for e in group)
+        rows.append(
+            {"task": task, "domain": domain, "n": n, "successes": k, "rate": k / n, "ci": (low, high), "errors": errors}
+        )
+    return rows
+
+
+def format_summary(rows: list[dict[str, Any]]) -> str:
+    lines = [f"{'task':28s} {'domain':10s} {'success':>9s} {'rate':>7s}  95% Wilson CI    errors"]
+    for r in rows:
+        lines.append(
+            f"{r['task']:28s} {r['domain']:10s} {r['successes']:>4d}/{r['n']:<4d} {100 * r['rate']:6.1f}%  "
+            f"[{100 * r['ci'][0]:5.1f}, {100 * r['ci'][1]:5.1f}]   {r['errors']}"
+        )
+    for domain in sorted({r["domain"] for r in rows}):
+        rates = [r["rate"] for r in rows if r["domain"] == domain]
+        label = f"mean over {len(rates)} tasks"
+        lines.append(f"{label:28s} {domain:10s} {'':9s} {100 * sum(rates) / len(rates):6.1f}%")
+    return "\n".join(lines)
+
+
+def evaluate(plan: EvalPlan) -> list[dict[str, Any]]:
+    """Run (or resume) the evaluation; returns the per-task summary rows computed from the whole ledger."""
+    ledger = open_ledger(plan)
+    config = WorkerConfig(
+        agent=plan.agent,
+        agent_kwargs=plan.agent_kwargs,
+        embodiment=plan.embodiment,
+        video=plan.video,
+        video_dir=str(plan.run_dir / "videos"),
+        video_stride=plan.video_stride,
+    )
+    with WorkerPool(config, plan.workers, plan.timeout_s) as pool:
+        seeds = verify_seeds(pool, plan)
+        run_episodes(pool, plan, ledger, seeds)
+    wanted = {(t, d, s) for (t, d), ss in seeds.items() for s in ss}
+    return summary_rows([e for e in ledger.episodes() if (e["task"], e["domain"], int(e["seed"])) in wanted])

@@ -1,0 +1,111 @@
+"""A long-lived simulator worker process: keeps one environment per (task, domain) and its renderer alive across
+episodes, builds its agent once, and serves work items (seed verification or evaluation episodes) from its inbox."""
+
+from __future__ import annotations
+
+import os
+import queue
+import signal
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+PARENT_CHECK_S = 2.0
+
+
+@dataclass(frozen=True)
+class WorkItem:
+    id: int
+    kind: str  # "verify" (run the scripted expert on a candidate seed) or "episode" (run the agent)
+    task: str
+    domain: str
+    seed: int
+    episode: int = -1
+    attempt: int = 0
+
+
+@dataclass
+class WorkerConfig:
+    agent: str
+    agent_kwargs: dict[str, Any] = field(default_factory=dict)
+    embodiment: str = "dual_panda"
+    video: str = "none"  # none | failures | all
+    video_dir: str | None = None
+    video_stride: int = 1
+
+
+def verify_seed(env, seed: int) -> dict[str, Any]:
+    import numpy as np
+
+    from envs.skills import ExpertError, run_expert
+
+    env.reset(seed=seed)
+    try:
+        actions = run_expert(env)
+    except ExpertError as exc:
+        return {"accepted": False, "reason": str(exc)}
+    return {"accepted": True, "actions": np.asarray(actions, dtype=np.float32)}
+
+
+def episode_video_path(config: WorkerConfig, item: WorkItem) -> Path | None:
+    if config.video == "none" or not config.video_dir:
+        return None
+    return Path(config.video_dir) / item.domain / item.task / f"seed{item.seed}.mp4"
+
+
+def failed_episode(message: str) -> dict[str, Any]:
+    zero = {"policy_s": 0.0, "sim_s": 0.0, "render_s": 0.0, "duration_s": 0.0}
+    return {
+        "success": False,
+        "steps": 0,
+        "error": message,
+        "instruction": None,
+        "step_limit": None,
+        "video": None,
+        **zero,
+    }
+
+
+def worker_main(worker_id: int, config: WorkerConfig, inbox, outbox) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle; it stops the workers
+    from agents import make_agent
+    from envs.env import MotusTaskEnv
+    from evaluation.episode import EpisodeSpec, run_episode
+
+    environments: dict[tuple[str, str], MotusTaskEnv] = {}
+    agent = None
+    parent = os.getppid()
+    while True:
+        try:
+            item = inbox.get(timeout=PARENT_CHECK_S)
+        except queue.Empty:
+            if os.getppid() != parent:  # the parent was killed (e.g. SIGKILL): do not linger as an orphan
+                return
+            continue
+        if item is None:
+            return
+        try:
+            key = (item.task, item.domain)
+            if key not in environments:
+                environments[key] = MotusTaskEnv(item.task, domain=item.domain, embodiment=config.embodiment)
+            env = environments[key]
+            if item.kind == "verify":
+                result = verify_seed(env, item.seed)
+            else:
+                if agent is None:
+                    try:
+                        agent = make_agent(config.agent, **config.agent_kwargs)
+                    except Exception as exc:
+                        outbox.put((worker_id, item.id, {"fatal": f"cannot build agent {config.agent!r}: {exc}"}))
+                        continue
+                keep = (lambda success: not success) if config.video == "failures" else (lambda success: True)
+                spec = EpisodeSpec(item.task, item.domain, item.seed, item.episode)
+                result = run_episode(
+                    env, agent, spec, config.embodiment, episode_video_path(config, item), keep, config.video_stride
+                )
+        except Exception as exc:  # the simulator itself failed on this item
+            message = f"worker error: {type(exc).__name__}: {exc}"
+            result = {"accepted": False, "reason": message} if item.kind == "verify" else failed_episode(message)
+            result["traceback"] = traceback.format_exc(limit=8)
+        outbox.put((worker_id, item.id, result))

@@ -1,0 +1,96 @@
+"""Units of the evaluation layer: statistics, ledger durability, chunk checks, agent registry and simple agents."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from agents import AgentError, UnknownAgentError, make_agent, resolve_agent_class
+from agents.random_agent import RandomAgent
+from envs.embodiment import load_embodiment
+from evaluation.episode import check_chunk
+from evaluation.ledger import EPISODE_KEYS, LedgerError, RunLedger, read_episodes
+from evaluation.stats import wilson_interval
+
+
+def test_wilson_interval_known_values():
+    assert wilson_interval(0, 10) == pytest.approx((0.0, 0.27753), abs=1e-4)
+    assert wilson_interval(5, 10) == pytest.approx((0.23659, 0.76341), abs=1e-4)
+    assert wilson_interval(10, 10) == pytest.approx((0.72247, 1.0), abs=1e-4)
+    assert wilson_interval(0, 0) == (0.0, 1.0)
+
+
+def record(seed: int, **extra) -> dict:
+    base = dict.fromkeys(EPISODE_KEYS)
+    base.update(task="click_bell", domain="clean", seed=seed, success=True)
+    return {**base, **extra}
+
+
+def test_ledger_appends_and_survives_a_cut_last_line(tmp_path, caplog):
+    ledger = RunLedger(tmp_path / "run")
+    ledger.open()
+    ledger.append(record(1))
+    ledger.append(record(2))
+    with ledger.episodes_file.open("ab") as handle:  # a kill in the middle of writing episode 3
+        handle.write(json.dumps(record(3)).encode()[:25])
+    assert [e["seed"] for e in read_episodes(ledger.episodes_file)] == [1, 2]
+    assert "incomplete" in caplog.text
+    ledger.open()  # reopening cuts the partial line so the next append starts clean
+    ledger.append(record(3))
+    assert [e["seed"] for e in ledger.episodes()] == [1, 2, 3]
+    assert ledger.finished() == {("click_bell", "clean", s) for s in (1, 2, 3)}
+    with pytest.raises(LedgerError, match="lacks keys"):
+        ledger.append({"task": "x"})
+
+
+def test_check_chunk_reasons():
+    good = np.zeros((4, 16))
+    assert check_chunk(good, 16).shape == (4, 16)
+    assert check_chunk(np.zeros(16), 16).shape == (1, 16)
+    with pytest.raises(ValueError, match=r"shape \(4, 14\); expected \[k >= 1, 16\]"):
+        check_chunk(np.zeros((4, 14)), 16)
+    with pytest.raises(ValueError, match="NaN"):
+        check_chunk(np.full((2, 16), np.nan), 16)
+    with pytest.raises(ValueError, match="non-numeric"):
+        check_chunk("left", 16)
+
+
+def test_agent_registry_and_plugins():
+    with pytest.raises(UnknownAgentError, match="valid: expert, motus, random, replay"):
+        resolve_agent_class("dreamer")
+    with pytest.raises(UnknownAgentError, match="cannot import module"):
+        resolve_agent_class("no_such_pkg.mod:Agent")
+    with pytest.raises(UnknownAgentError, match="has no attribute 'Missing'"):
+        resolve_agent_class("tests.evaluation.faulty_agents:Missing")
+    agent = make_agent("tests.evaluation.faulty_agents:NanAgent", actions_root="/nonexistent")
+    with pytest.raises(AgentError, match="no verified expert actions"):
+        agent.reset(task="click_bell", instruction="", seed=1, domain="clean")
+
+
+def test_random_agent_is_seeded_and_within_limits():
+    low, high = load_embodiment("dual_panda").action_limits()
+    agent = RandomAgent(chunk_size=8)
+    agent.reset(task="click_bell", instruction="", seed=7)
+    first = agent.act({})
+    agent.reset(task="click_bell", instruction="", seed=7)
+    np.testing.assert_array_equal(agent.act({}), first)
+    assert first.shape == (8, 16) and (first >= low).all() and (first <= high).all()
+
+
+def test_replay_agent_reads_the_motus_layout(tmp_path):
+    folder = tmp_path / "clean" / "click_bell"
+    (folder / "qpos").mkdir(parents=True)
+    qpos = torch.arange(5 * 16, dtype=torch.float32).reshape(5, 16)
+    torch.save(qpos, folder / "qpos" / "1.pt")
+    (folder / "seeds.json").write_text(json.dumps([100003, 100007]))
+    agent = make_agent("replay", dataset=str(tmp_path), chunk_size=3)
+    agent.reset(task="click_bell", instruction="", seed=100007, domain="clean")
+    np.testing.assert_array_equal(agent.act({}), qpos[1:4].numpy())
+    np.testing.assert_array_equal(agent.act({}), qpos[4:5].numpy())
+    with pytest.raises(AgentError, match="no more actions"):
+        agent.act({})
+    with pytest.raises(AgentError, match="no episode for seed 5"):
+        agent.reset(task="click_bell", instruction="", seed=5, domain="clean")
