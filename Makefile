@@ -1,6 +1,6 @@
 # Two entry points for newcomers: `make eval` and `make test`. Both set up the machine first (idempotent).
 PY := .venv/bin/python
-SEEDS ?= 5
+SEEDS ?= 3
 DOMAIN ?= clean
 TASKS ?= all
 
@@ -9,9 +9,10 @@ TASKS ?= all
 setup:
 	bash scripts/setup.sh
 
-# Main job on the embedded default: run the scripted experts over every registered task.
+# Main job on the embedded default: a closed-loop evaluation of the expert agent over every task (results/<run_id>/).
+AGENT ?= expert
 eval: setup
-	$(PY) -m envs.cli check --tasks $(TASKS) --seeds $(SEEDS) --domain $(DOMAIN)
+	.venv/bin/motus-eval --tasks $(TASKS) --seeds $(SEEDS) --domain $(DOMAIN) --agent $(AGENT)
 
 test: setup
 	$(PY) -m pytest -q
@@ -25,3 +26,4 @@ lint: setup
 bench: setup
 	$(PY) bench/sim.py
 	$(PY) bench/model.py
+	$(PY) bench/eval_scaling.py

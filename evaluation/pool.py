@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import multiprocessing as mp
+import os
 import queue
 import time
 from collections import deque
@@ -31,8 +32,10 @@ class _Worker:
 
 class WorkerPool:
     def __init__(self, config: WorkerConfig, workers: int, timeout_s: float):
-        self.config = config
         self.size = max(1, int(workers))
+        if config.render_threads is None:
+            config = replace(config, render_threads=max(1, (os.cpu_count() or 1) // self.size))
+        self.config = config
         self.timeout_s = timeout_s
         self.context = mp.get_context("spawn")
         self.outbox = self.context.Queue()

@@ -33,6 +33,7 @@ class WorkerConfig:
     video: str = "none"  # none | failures | all
     video_dir: str | None = None
     video_stride: int = 1
+    render_threads: int | None = None  # llvmpipe threads per worker; the pool sets cores // workers
 
 
 def verify_seed(env, seed: int) -> dict[str, Any]:
@@ -69,6 +70,8 @@ def failed_episode(message: str) -> dict[str, Any]:
 
 def worker_main(worker_id: int, config: WorkerConfig, inbox, outbox) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle; it stops the workers
+    if config.render_threads:  # software rendering: share the cores between workers instead of oversubscribing
+        os.environ.setdefault("LP_NUM_THREADS", str(config.render_threads))
     from agents import make_agent
     from envs.env import MotusTaskEnv
     from evaluation.episode import EpisodeSpec, run_episode

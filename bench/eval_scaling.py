@@ -1,0 +1,78 @@
+"""Evaluation scaling: episodes/hour of the expert agent with 1 and 2 simulator workers, and where the time goes.
+
+The seeds are verified first (not timed) and every worker runs one warm-up episode (process start, imports and the
+first render, ~5 s, paid once per worker per run). Then the same episodes run on each pool size; "overhead" is the
+share of worker time spent outside simulation, rendering and policy (queues, ledger writes, idle workers).
+Targets (issue 4): 2 workers >= 1.8x one worker, overhead <= 5 %.
+Usage: python bench/eval_scaling.py [--tasks all] [--seeds 2] [--workers 1,2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+from evaluation.ledger import RunLedger
+from evaluation.pool import WorkerPool
+from evaluation.protocol import SeedManifest
+from evaluation.run import EvalPlan, parse_task_list, verify_seeds
+from evaluation.worker import WorkerConfig, WorkItem
+
+
+def measure(plan: EvalPlan, seeds: dict, workers: int, scratch: Path) -> dict:
+    config = WorkerConfig(agent="expert", agent_kwargs=plan.agent_kwargs)
+    pairs = [(task, domain, seed, episode) for (task, domain), ss in seeds.items() for episode, seed in enumerate(ss)]
+    items = [WorkItem(n, "episode", *pair) for n, pair in enumerate(pairs)]
+    ledger = RunLedger(scratch / f"workers{workers}")
+    ledger.open()
+    with WorkerPool(config, workers, timeout_s=900) as pool:
+        first = items[0]
+        warm = [WorkItem(10_000 + w, "episode", first.task, first.domain, first.seed, 0) for w in range(workers)]
+        list(pool.run(warm))
+        start = time.perf_counter()
+        totals = dict.fromkeys(("policy_s", "sim_s", "render_s", "success"), 0.0)
+        for item, result in pool.run(items):
+            ledger.append({"run_id": "bench", "task": item.task, "domain": item.domain, "seed": item.seed,
+                           "episode": item.episode, "agent": "expert", **result})
+            for key in totals:
+                totals[key] += result[key]
+        wall = time.perf_counter() - start
+    busy = totals["policy_s"] + totals["sim_s"] + totals["render_s"]
+    return {"workers": workers, "episodes": len(items), "wall_s": wall, "per_hour": len(items) / wall * 3600,
+            "overhead": 1 - busy / (wall * workers), "success": totals["success"] / len(items),
+            **{key: totals[key] / len(items) for key in ("policy_s", "sim_s", "render_s")}}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--tasks", default="all")
+    parser.add_argument("--seeds", type=int, default=2)
+    parser.add_argument("--workers", default="1,2")
+    parser.add_argument("--manifests", default="results/seed_manifests")
+    args = parser.parse_args()
+    manifests = Path(args.manifests)
+    plan = EvalPlan(run_id="bench", run_dir=Path("."), tasks=parse_task_list(args.tasks), domains=["clean"],
+                    seeds=args.seeds, agent="expert",
+                    agent_kwargs={"actions_root": str(SeedManifest.versioned(manifests)), "chunk_size": 16},
+                    embodiment="dual_panda", base_seed=0, workers=2, manifests=manifests, video="none",
+                    video_stride=1, timeout_s=900)
+    with WorkerPool(WorkerConfig(agent="expert"), 2, timeout_s=900) as pool:
+        seeds = verify_seeds(pool, plan)
+    rows = []
+    with tempfile.TemporaryDirectory() as scratch:
+        for workers in [int(w) for w in args.workers.split(",")]:
+            row = measure(plan, seeds, workers, Path(scratch))
+            rows.append(row)
+            print(f"{workers} worker(s): {row['episodes']} episodes in {row['wall_s']:.1f} s = "
+                  f"{row['per_hour']:.0f} episodes/hour, overhead {100 * row['overhead']:.1f} %, "
+                  f"success {100 * row['success']:.0f} %; per episode: simulation {row['sim_s']:.2f} s, "
+                  f"rendering {row['render_s']:.2f} s, policy {row['policy_s']:.3f} s")
+    if len(rows) >= 2:
+        print(f"speed-up {rows[-1]['workers']} vs {rows[0]['workers']} worker(s): "
+              f"{rows[-1]['per_hour'] / rows[0]['per_hour']:.2f}x")
+
+
+if __name__ == "__main__":
+    main()
