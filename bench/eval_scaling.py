@@ -34,15 +34,30 @@ def measure(plan: EvalPlan, seeds: dict, workers: int, scratch: Path) -> dict:
         start = time.perf_counter()
         totals = dict.fromkeys(("policy_s", "sim_s", "render_s", "success"), 0.0)
         for item, result in pool.run(items):
-            ledger.append({"run_id": "bench", "task": item.task, "domain": item.domain, "seed": item.seed,
-                           "episode": item.episode, "agent": "expert", **result})
+            ledger.append(
+                {
+                    "run_id": "bench",
+                    "task": item.task,
+                    "domain": item.domain,
+                    "seed": item.seed,
+                    "episode": item.episode,
+                    "agent": "expert",
+                    **result,
+                }
+            )
             for key in totals:
                 totals[key] += result[key]
         wall = time.perf_counter() - start
     busy = totals["policy_s"] + totals["sim_s"] + totals["render_s"]
-    return {"workers": workers, "episodes": len(items), "wall_s": wall, "per_hour": len(items) / wall * 3600,
-            "overhead": 1 - busy / (wall * workers), "success": totals["success"] / len(items),
-            **{key: totals[key] / len(items) for key in ("policy_s", "sim_s", "render_s")}}
+    return {
+        "workers": workers,
+        "episodes": len(items),
+        "wall_s": wall,
+        "per_hour": len(items) / wall * 3600,
+        "overhead": 1 - busy / (wall * workers),
+        "success": totals["success"] / len(items),
+        **{key: totals[key] / len(items) for key in ("policy_s", "sim_s", "render_s")},
+    }
 
 
 def main() -> None:
@@ -53,11 +68,22 @@ def main() -> None:
     parser.add_argument("--manifests", default="results/seed_manifests")
     args = parser.parse_args()
     manifests = Path(args.manifests)
-    plan = EvalPlan(run_id="bench", run_dir=Path("."), tasks=parse_task_list(args.tasks), domains=["clean"],
-                    seeds=args.seeds, agent="expert",
-                    agent_kwargs={"actions_root": str(SeedManifest.versioned(manifests)), "chunk_size": 16},
-                    embodiment="dual_panda", base_seed=0, workers=2, manifests=manifests, video="none",
-                    video_stride=1, timeout_s=900)
+    plan = EvalPlan(
+        run_id="bench",
+        run_dir=Path("."),
+        tasks=parse_task_list(args.tasks),
+        domains=["clean"],
+        seeds=args.seeds,
+        agent="expert",
+        agent_kwargs={"actions_root": str(SeedManifest.versioned(manifests)), "chunk_size": 16},
+        embodiment="dual_panda",
+        base_seed=0,
+        workers=2,
+        manifests=manifests,
+        video="none",
+        video_stride=1,
+        timeout_s=900,
+    )
     with WorkerPool(WorkerConfig(agent="expert"), 2, timeout_s=900) as pool:
         seeds = verify_seeds(pool, plan)
     rows = []
@@ -65,13 +91,17 @@ def main() -> None:
         for workers in [int(w) for w in args.workers.split(",")]:
             row = measure(plan, seeds, workers, Path(scratch))
             rows.append(row)
-            print(f"{workers} worker(s): {row['episodes']} episodes in {row['wall_s']:.1f} s = "
-                  f"{row['per_hour']:.0f} episodes/hour, overhead {100 * row['overhead']:.1f} %, "
-                  f"success {100 * row['success']:.0f} %; per episode: simulation {row['sim_s']:.2f} s, "
-                  f"rendering {row['render_s']:.2f} s, policy {row['policy_s']:.3f} s")
+            print(
+                f"{workers} worker(s): {row['episodes']} episodes in {row['wall_s']:.1f} s = "
+                f"{row['per_hour']:.0f} episodes/hour, overhead {100 * row['overhead']:.1f} %, "
+                f"success {100 * row['success']:.0f} %; per episode: simulation {row['sim_s']:.2f} s, "
+                f"rendering {row['render_s']:.2f} s, policy {row['policy_s']:.3f} s"
+            )
     if len(rows) >= 2:
-        print(f"speed-up {rows[-1]['workers']} vs {rows[0]['workers']} worker(s): "
-              f"{rows[-1]['per_hour'] / rows[0]['per_hour']:.2f}x")
+        print(
+            f"speed-up {rows[-1]['workers']} vs {rows[0]['workers']} worker(s): "
+            f"{rows[-1]['per_hour'] / rows[0]['per_hour']:.2f}x"
+        )
 
 
 if __name__ == "__main__":

@@ -59,11 +59,22 @@ def test_sigkill_then_resume_loses_and_duplicates_nothing(tmp_path):
 def test_ctrl_c_stops_cleanly_and_the_run_resumes(tmp_path):
     motus_eval = Path(sys.executable).parent / "motus-eval"
     common = ["--out", str(tmp_path / "results"), f"manifests={tmp_path / 'manifests'}"]
-    command = [str(motus_eval), "--tasks", ",".join(TASKS), "--seeds", str(SEEDS), "--workers", "2",
-               "--run-id", "interrupted", *common]
+    command = [
+        str(motus_eval),
+        "--tasks",
+        ",".join(TASKS),
+        "--seeds",
+        str(SEEDS),
+        "--workers",
+        "2",
+        "--run-id",
+        "interrupted",
+        *common,
+    ]
     ledger = tmp_path / "results" / "interrupted" / "episodes.jsonl"
-    process = subprocess.Popen(command, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               text=True)
+    process = subprocess.Popen(
+        command, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     deadline = time.monotonic() + 300
     while not ledger.is_file() and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -74,8 +85,9 @@ def test_ctrl_c_stops_cleanly_and_the_run_resumes(tmp_path):
     time.sleep(3)
     orphans = subprocess.run(["pgrep", "-f", "multiprocessing.spawn"], capture_output=True, text=True).stdout.split()
     assert [p for p in orphans if int(p) != os.getpid()] == []
-    resumed = subprocess.run([str(motus_eval), "--resume", "interrupted", *common], capture_output=True, text=True,
-                             timeout=600)
+    resumed = subprocess.run(
+        [str(motus_eval), "--resume", "interrupted", *common], capture_output=True, text=True, timeout=600
+    )
     assert resumed.returncode == 0, resumed.stderr
     keys = [(e["task"], e["seed"]) for e in read_episodes(ledger)]
     assert len(keys) == len(TASKS) * SEEDS == len(set(keys))
