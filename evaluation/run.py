@@ -14,6 +14,7 @@ import importlib.metadata
 import os
 import subprocess
 import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -277,6 +278,7 @@ def episode_record(plan: EvalPlan, item: WorkItem, result: dict[str, Any]) -> di
         **base,
         **result,
         "attempt": item.attempt,
+        "finished_at": round(time.time(), 3),
     }
     if record.get("step_limit") is None:
         from envs.tasks import get_task_class

@@ -35,7 +35,8 @@ install_vulkan() {
 
 install_system_packages() {
   local need=()
-  for pkg in libgl1 libegl1; do
+  # chromium: the real browser the HTML-report tests open (driven by Playwright with this system binary)
+  for pkg in libgl1 libegl1 chromium; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || need+=("$pkg")
   done
   if [ ${#need[@]} -gt 0 ]; then

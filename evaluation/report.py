@@ -1,0 +1,240 @@
+"""Rendering a summary as ``report.md`` (with PNGs beside it) and a self-contained ``report.html``.
+
+The HTML embeds its images as data URIs, sorts its per-task table on a header click (a few lines of inline script),
+and links failure videos relative to the report. Every number comes from the summary dict, which also goes to
+``summary.json`` unchanged.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import os
+from pathlib import Path
+from typing import Any
+
+NOTE_PUBLISHED = (
+    "Published scores were measured on the original RoboTwin 2.0 assets, robots (Aloha-AgileX) and protocol. They "
+    "are context, not comparable one-to-one with runs on the embedded simulator."
+)
+SORT_SCRIPT = """
+document.querySelectorAll('table.sortable th').forEach((th, col) => th.addEventListener('click', () => {
+  const body = th.closest('table').tBodies[0];
+  const rows = Array.from(body.rows);
+  const asc = th.dataset.order !== 'asc';
+  th.dataset.order = asc ? 'asc' : 'desc';
+  const key = r => { const c = r.cells[col]; const v = c.dataset.value ?? c.textContent; const n = parseFloat(v);
+                     return isNaN(n) ? v : n; };
+  rows.sort((a, b) => (key(a) > key(b) ? 1 : key(a) < key(b) ? -1 : 0) * (asc ? 1 : -1));
+  rows.forEach(r => body.appendChild(r));
+}));
+"""
+STYLE = """
+body { font-family: sans-serif; margin: 2em; max-width: 1200px; }
+table { border-collapse: collapse; margin: 1em 0; font-size: 14px; }
+th, td { border: 1px solid #ccc; padding: 3px 8px; text-align: right; }
+th { background: #eee; cursor: pointer; } td:first-child, th:first-child { text-align: left; }
+img { max-width: 100%; border: 1px solid #ddd; margin: 0.5em 0; }
+.note { color: #555; font-size: 13px; } .warn { color: #b00; }
+"""
+
+
+def pct(value: float | None, signed: bool = False) -> str:
+    if value is None:
+        return "-"
+    return f"{100 * value:+.1f}" if signed else f"{100 * value:.1f}"
+
+
+def interval(low: float, high: float, signed: bool = False) -> str:
+    return f"[{pct(low, signed)}, {pct(high, signed)}]"
+
+
+def task_table(run: dict[str, Any]) -> tuple[list[str], list[list[str]], list[list[float]]]:
+    header = ["task", "domain", "episodes", "successes", "success %", "95% CI", "mean steps", "errors"]
+    rows, values = [], []
+    for r in run["tasks"]:
+        rows.append(
+            [
+                r["task"],
+                r["domain"],
+                str(r["n"]),
+                str(r["successes"]),
+                pct(r["rate"]),
+                interval(r["ci_low"], r["ci_high"]),
+                f"{r['mean_steps']:.0f}",
+                str(r["errors"]),
+            ]
+        )
+        values.append(
+            [r["task"], r["domain"], r["n"], r["successes"], r["rate"], r["ci_low"], r["mean_steps"], r["errors"]]
+        )
+    return header, rows, values
+
+
+def overall_rows(run: dict[str, Any]) -> list[list[str]]:
+    return [
+        [domain, str(o["tasks"]), pct(o["score"]), interval(o["ci_low"], o["ci_high"])]
+        for domain, o in sorted(run["overall"].items())
+    ]
+
+
+def time_row(run: dict[str, Any]) -> list[str]:
+    t = run["time"]
+    per_hour = "-" if t["episodes_per_hour"] is None else f"{t['episodes_per_hour']:.0f}"
+    return [
+        run["run_id"],
+        f"{t['policy_s']:.2f}",
+        f"{t['sim_s']:.2f}",
+        f"{t['render_s']:.2f}",
+        f"{t['other_s']:.2f}",
+        f"{t['duration_s']:.2f}",
+        per_hour,
+        str(t.get("workers") or "-"),
+    ]
+
+
+TIME_HEADER = ["run", "policy s", "simulation s", "rendering s", "other s", "episode s", "episodes/hour", "workers"]
+OVERALL_HEADER = ["domain", "tasks", "score %", "95% CI (bootstrap)"]
+COMPARE_HEADER = ["task", "domain", "paired", "n", "difference (points)", "95% CI", "McNemar p", "significant"]
+
+
+def comparison_rows(comparison: dict[str, Any]) -> list[list[str]]:
+    return [
+        [
+            r["task"],
+            r["domain"],
+            "yes" if r["paired"] else "no",
+            str(r["n"]),
+            pct(r["diff"], True),
+            interval(r["low"], r["high"], True),
+            "-" if r["p_value"] is None else f"{r['p_value']:.3f}",
+            "yes" if r["significant"] else "no",
+        ]
+        for r in comparison["per_task"]
+    ]
+
+
+def published_rows(published: list[dict[str, Any]]) -> list[list[str]]:
+    def score(value):
+        return "-" if value is None else f"{value:.2f}"
+
+    return [[p["method"], score(p["clean"]), score(p["randomized"]), p["protocol"], p["source"]] for p in published]
+
+
+# ----- markdown -----
+def md_table(header: list[str], rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(cell.replace("|", "/") for cell in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def render_markdown(summary: dict[str, Any], figures: dict[str, Path], folder: Path) -> str:
+    out = ["# Motus evaluation report", "", f"Generated {summary['generated_at']} from ledgers only.", ""]
+    out += ["## Methods", ""] + [f"- {name.replace('_', ' ')}: {text}" for name, text in summary["methods"].items()]
+    for run in summary["runs"]:
+        out += [
+            "",
+            f"## Run {run['label']}",
+            "",
+            f"Protocol `{run['protocol']}`, {run['episodes']} episodes"
+            + ("" if run["complete"] else f" of {run['expected_episodes']} expected (**incomplete run**)")
+            + ".",
+            "",
+        ]
+        out += ["### Overall", "", md_table(OVERALL_HEADER, overall_rows(run)), ""]
+        header, rows, _ = task_table(run)
+        out += ["### Per task", "", md_table(header, rows), ""]
+        if run["failure_videos"]:
+            out += ["### Failure videos", ""]
+            out += [
+                f"- {v['task']} ({v['domain']}) seed {v['seed']}: [{Path(v['video']).name}]"
+                f"({os.path.relpath(v['video'], folder)})"
+                for v in run["failure_videos"]
+            ]
+    for comparison in summary["comparisons"]:
+        out += ["", f"## {comparison['run']} vs {comparison['baseline']}", ""]
+        out += [f"- {line}" for line in comparison["statements"]]
+        out += ["", md_table(COMPARE_HEADER, comparison_rows(comparison))]
+    out += ["", "## Where time goes", "", md_table(TIME_HEADER, [time_row(run) for run in summary["runs"]]), ""]
+    out += ["## Figures", ""] + [f"![{name}]({path.relative_to(folder)})" for name, path in figures.items()]
+    if summary["published"]:
+        out += ["", "## Published scores (original RoboTwin, for context)", "", f"*{NOTE_PUBLISHED}*", ""]
+        out += [
+            md_table(["method", "clean %", "randomized %", "protocol", "source"], published_rows(summary["published"]))
+        ]
+    return "\n".join(out) + "\n"
+
+
+# ----- HTML -----
+def html_table(
+    header: list[str],
+    rows: list[list[str]],
+    values: list[list[Any]] | None = None,
+    sortable: bool = False,
+    table_id: str = "",
+) -> str:
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
+    body = []
+    for i, row in enumerate(rows):
+        cells = []
+        for j, cell in enumerate(row):
+            value = "" if values is None else f' data-value="{html.escape(str(values[i][j]))}"'
+            cells.append(f"<td{value}>{html.escape(cell)}</td>")
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    attributes = (' class="sortable"' if sortable else "") + (f' id="{table_id}"' if table_id else "")
+    return f"<table{attributes}><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+
+
+def data_uri(path: Path) -> str:
+    return "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode()
+
+
+def render_html(summary: dict[str, Any], figures: dict[str, Path], folder: Path) -> str:
+    parts = [
+        f"<h1>Motus evaluation report</h1><p class='note'>Generated {summary['generated_at']} from ledgers "
+        "only. Click a column header to sort.</p><h2>Methods</h2><ul>"
+    ]
+    parts += [
+        f"<li>{html.escape(name.replace('_', ' '))}: {html.escape(text)}</li>"
+        for name, text in summary["methods"].items()
+    ]
+    parts.append("</ul>")
+    for index, run in enumerate(summary["runs"]):
+        status = (
+            ""
+            if run["complete"]
+            else (f" <span class='warn'>incomplete: {run['episodes']} of {run['expected_episodes']} episodes</span>")
+        )
+        parts.append(
+            f"<h2>Run {html.escape(run['label'])}</h2><p>Protocol <code>{html.escape(run['protocol'])}"
+            f"</code>, {run['episodes']} episodes.{status}</p>"
+        )
+        parts.append("<h3>Overall</h3>" + html_table(OVERALL_HEADER, overall_rows(run)))
+        header, rows, values = task_table(run)
+        parts.append("<h3>Per task</h3>" + html_table(header, rows, values, sortable=True, table_id=f"tasks-{index}"))
+        if run["failure_videos"]:
+            links = "".join(
+                f"<li>{html.escape(v['task'])} ({v['domain']}) seed {v['seed']}: "
+                f"<a href='{html.escape(os.path.relpath(v['video'], folder))}'>{html.escape(Path(v['video']).name)}</a>"
+                "</li>"
+                for v in run["failure_videos"]
+            )
+            parts.append(f"<h3>Failure videos</h3><ul>{links}</ul>")
+    for comparison in summary["comparisons"]:
+        parts.append(f"<h2>{html.escape(comparison['run'])} vs {html.escape(comparison['baseline'])}</h2><ul>")
+        parts += [f"<li>{html.escape(line)}</li>" for line in comparison["statements"]]
+        parts.append("</ul>" + html_table(COMPARE_HEADER, comparison_rows(comparison), sortable=True))
+    parts.append("<h2>Where time goes</h2>" + html_table(TIME_HEADER, [time_row(run) for run in summary["runs"]]))
+    parts.append("<h2>Figures</h2>")
+    parts += [f"<img alt='{name}' src='{data_uri(path)}'>" for name, path in figures.items()]
+    if summary["published"]:
+        parts.append(f"<h2>Published scores (original RoboTwin, for context)</h2><p class='note'>{NOTE_PUBLISHED}</p>")
+        parts.append(
+            html_table(
+                ["method", "clean %", "randomized %", "protocol", "source"], published_rows(summary["published"])
+            )
+        )
+    return (
+        f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>Motus evaluation report</title>"
+        f"<style>{STYLE}</style></head><body>{''.join(parts)}<script>{SORT_SCRIPT}</script></body></html>\n"
+    )
