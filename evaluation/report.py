@@ -18,7 +18,8 @@ NOTE_PUBLISHED = (
     "are context, not comparable one-to-one with runs on the embedded simulator."
 )
 SORT_SCRIPT = """
-document.querySelectorAll('table.sortable th').forEach((th, col) => th.addEventListener('click', () => {
+document.querySelectorAll('table.sortable th').forEach(th => th.addEventListener('click', () => {
+  const col = th.cellIndex;
   const body = th.closest('table').tBodies[0];
   const rows = Array.from(body.rows);
   const asc = th.dataset.order !== 'asc';
@@ -69,6 +70,31 @@ def task_table(run: dict[str, Any]) -> tuple[list[str], list[list[str]], list[li
             [r["task"], r["domain"], r["n"], r["successes"], r["rate"], r["ci_low"], r["mean_steps"], r["errors"]]
         )
     return header, rows, values
+
+
+DOMAIN_HEADER = ["task", "clean %", "clean 95% CI", "randomized %", "randomized 95% CI", "drop (points)"]
+
+
+def domain_rows(run: dict[str, Any]) -> list[list[str]]:
+    """Clean and randomized side by side per task (only when the run has both)."""
+    by_task: dict[str, dict[str, dict]] = {}
+    for r in run["tasks"]:
+        by_task.setdefault(r["task"], {})[r["domain"]] = r
+    rows = []
+    for task, domains in sorted(by_task.items()):
+        if {"clean", "randomized"} <= set(domains):
+            c, r = domains["clean"], domains["randomized"]
+            rows.append(
+                [
+                    task,
+                    pct(c["rate"]),
+                    interval(c["ci_low"], c["ci_high"]),
+                    pct(r["rate"]),
+                    interval(r["ci_low"], r["ci_high"]),
+                    pct(r["rate"] - c["rate"], True),
+                ]
+            )
+    return rows
 
 
 def overall_rows(run: dict[str, Any]) -> list[list[str]]:
@@ -142,6 +168,8 @@ def render_markdown(summary: dict[str, Any], figures: dict[str, Path], folder: P
             "",
         ]
         out += ["### Overall", "", md_table(OVERALL_HEADER, overall_rows(run)), ""]
+        if domain_rows(run):
+            out += ["### Clean vs randomized", "", md_table(DOMAIN_HEADER, domain_rows(run)), ""]
         header, rows, _ = task_table(run)
         out += ["### Per task", "", md_table(header, rows), ""]
         if run["failure_videos"]:
@@ -210,6 +238,8 @@ def render_html(summary: dict[str, Any], figures: dict[str, Path], folder: Path)
             f"</code>, {run['episodes']} episodes.{status}</p>"
         )
         parts.append("<h3>Overall</h3>" + html_table(OVERALL_HEADER, overall_rows(run)))
+        if domain_rows(run):
+            parts.append("<h3>Clean vs randomized</h3>" + html_table(DOMAIN_HEADER, domain_rows(run), sortable=True))
         header, rows, values = task_table(run)
         parts.append("<h3>Per task</h3>" + html_table(header, rows, values, sortable=True, table_id=f"tasks-{index}"))
         if run["failure_videos"]:

@@ -87,6 +87,7 @@ def timing(run: Run) -> dict[str, Any]:
         **parts,
         "other_s": max(0.0, duration - sum(parts.values())),
         "duration_s": duration,
+        "total_h": sum(float(e.get("duration_s") or 0.0) for e in episodes) / 3600,
         "episodes_per_hour": per_hour,
         "episodes_per_worker_hour": 3600 / duration if duration else None,
         "workers": run.meta.get("workers"),

@@ -141,6 +141,8 @@ def test_report_numbers_match_the_ledger(two_runs, tmp_path):
     markdown = (out / "report.md").read_text()
     assert "| click_bell | clean | 10 | 7 | 70.0 |" in markdown
     assert "not comparable one-to-one" in markdown
+    assert "| click_bell | 70.0 | [39.7, 89.2] | 50.0 | [23.7, 76.3] | -20.0 |" in markdown  # domains side by side
+    assert summary["runs"][0]["time"]["total_h"] == pytest.approx(40 * 2.0 / 3600)
     for figure in ("success_per_task", "clean_vs_randomized", "episode_lengths", "time_breakdown"):
         assert (out / "figures" / f"{figure}.png").stat().st_size > 1000
         assert f"figures/{figure}.png" in markdown
