@@ -21,3 +21,23 @@ class Agent(Protocol):
 
 class AgentError(RuntimeError):
     """An agent that cannot act for this episode (missing data, bad configuration); recorded in the ledger."""
+
+
+class RecordedActions:
+    """Hands out a recorded action sequence chunk by chunk (the expert and replay agents)."""
+
+    def __init__(self, chunk_size: int = 16):
+        self.chunk_size = chunk_size
+        self.actions = np.zeros((0, 0), np.float32)
+        self.cursor = 0
+
+    def load(self, actions: np.ndarray) -> None:
+        self.actions, self.cursor = np.asarray(actions, dtype=np.float32), 0
+
+    def next_chunk(self) -> np.ndarray | None:
+        """The next chunk, or None once every recorded action has been handed out."""
+        if self.cursor >= len(self.actions):
+            return None
+        chunk = self.actions[self.cursor : self.cursor + self.chunk_size]
+        self.cursor += len(chunk)
+        return chunk

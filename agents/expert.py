@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from agents.base import AgentError
+from agents.base import AgentError, RecordedActions
 
 
 def expert_actions_file(root: Path, embodiment: str, domain: str, task: str, seed: int) -> Path:
@@ -19,24 +19,18 @@ def expert_actions_file(root: Path, embodiment: str, domain: str, task: str, see
     return Path(root) / embodiment / domain / task / f"{seed}.npy"
 
 
-class ExpertAgent:
+class ExpertAgent(RecordedActions):
     def __init__(self, actions_root: str | Path, chunk_size: int = 16):
+        super().__init__(chunk_size)
         self.actions_root = Path(actions_root)
-        self.chunk_size = chunk_size
-        self.actions = np.zeros((0, 0), np.float32)
-        self.cursor = 0
 
     def reset(self, *, task: str, instruction: str, seed: int, **context: Any) -> None:
         domain, embodiment = context.get("domain", "clean"), context.get("embodiment", "dual_panda")
         path = expert_actions_file(self.actions_root, embodiment, domain, task, seed)
         if not path.is_file():
             raise AgentError(f"no verified expert actions for {task} seed {seed} ({domain}); expected {path}")
-        self.actions = np.load(path)
-        self.cursor = 0
+        self.load(np.load(path))
 
     def act(self, obs: dict) -> np.ndarray:
-        if self.cursor >= len(self.actions):
-            return self.actions[-1:]  # hold the last target (the success check may still be settling)
-        chunk = self.actions[self.cursor : self.cursor + self.chunk_size]
-        self.cursor += len(chunk)
-        return chunk
+        chunk = self.next_chunk()
+        return self.actions[-1:] if chunk is None else chunk  # past the end: hold the last target

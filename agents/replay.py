@@ -12,15 +12,13 @@ from typing import Any
 
 import numpy as np
 
-from agents.base import AgentError
+from agents.base import AgentError, RecordedActions
 
 
-class ReplayAgent:
+class ReplayAgent(RecordedActions):
     def __init__(self, dataset: str | Path, chunk_size: int = 16):
+        super().__init__(chunk_size)
         self.dataset = Path(dataset)
-        self.chunk_size = chunk_size
-        self.actions = np.zeros((0, 0), np.float32)
-        self.cursor = 0
 
     def reset(self, *, task: str, instruction: str, seed: int, **context: Any) -> None:
         import torch
@@ -33,12 +31,10 @@ class ReplayAgent:
         if seed not in seeds:
             raise AgentError(f"replay dataset {folder} has no episode for seed {seed}")
         qpos = torch.load(folder / "qpos" / f"{seeds.index(seed)}.pt", map_location="cpu", weights_only=True)
-        self.actions = np.asarray(qpos, dtype=np.float32)[1:]
-        self.cursor = 0
+        self.load(np.asarray(qpos, dtype=np.float32)[1:])
 
     def act(self, obs: dict) -> np.ndarray:
-        if self.cursor >= len(self.actions):
+        chunk = self.next_chunk()
+        if chunk is None:
             raise AgentError("the recorded episode has no more actions")
-        chunk = self.actions[self.cursor : self.cursor + self.chunk_size]
-        self.cursor += len(chunk)
         return chunk

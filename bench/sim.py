@@ -76,8 +76,10 @@ def main() -> None:
     print(f"\nexpert episode wall time ({args.seeds} seeds from 100000, clean, without rendering):")
     for task in parse_tasks(args.tasks):
         result = check_task(task, eval_seed_candidates(args.seeds), "clean")
-        print(f"  {task:<24} {np.mean(result.seconds):6.2f} s   {np.mean(result.steps or [0]):5.0f} steps   "
-              f"success {result.successes}/{result.episodes}")
+        print(
+            f"  {task:<24} {np.mean(result.seconds):6.2f} s   {np.mean(result.steps or [0]):5.0f} steps   "
+            f"success {result.successes}/{result.episodes}"
+        )
 
 
 if __name__ == "__main__":

@@ -71,35 +71,31 @@ def bootstrap_mean_of_rates(
 ) -> tuple[float, float, float]:
     """Mean over tasks of per-task success rates, with a 95 % percentile bootstrap interval that resamples
     episodes within each task (tasks are fixed: the benchmark is defined by its task list)."""
-    import numpy as np
-
-    rng = np.random.default_rng(seed)
-    arrays = [np.asarray(v, dtype=float) for v in outcomes.values() if len(v)]
+    arrays = [[float(x) for x in v] for v in outcomes.values() if len(v)]
     if not arrays:
         raise ValueError("no episodes to average")
-    point = float(np.mean([a.mean() for a in arrays]))
-    samples = np.zeros(replicates)
-    for a in arrays:
-        samples += rng.choice(a, size=(replicates, a.size), replace=True).mean(axis=1)
-    samples /= len(arrays)
-    low, high = np.percentile(samples, [2.5, 97.5])
-    return point, float(low), float(high)
+    return _bootstrap_mean_of_means(arrays, replicates, seed)
 
 
 def bootstrap_paired_mean_difference(
     pairs: dict[str, list[tuple[bool, bool]]], replicates: int = 2000, seed: int = 0
 ) -> tuple[float, float, float]:
     """Mean over tasks of (second - first) rate on matched seeds; the bootstrap resamples seed pairs within tasks."""
+    diffs = [[float(b) - float(a) for a, b in v] for v in pairs.values() if len(v)]
+    if not diffs:
+        raise ValueError("no matched episodes to compare")
+    return _bootstrap_mean_of_means(diffs, replicates, seed)
+
+
+def _bootstrap_mean_of_means(groups: list[list[float]], replicates: int, seed: int) -> tuple[float, float, float]:
+    """Mean over groups of each group's mean, with a 95 % percentile interval resampling within each group."""
     import numpy as np
 
     rng = np.random.default_rng(seed)
-    diffs = [np.asarray([b - a for a, b in v], dtype=float) for v in pairs.values() if len(v)]
-    if not diffs:
-        raise ValueError("no matched episodes to compare")
-    point = float(np.mean([d.mean() for d in diffs]))
+    arrays = [np.asarray(g, dtype=float) for g in groups]
     samples = np.zeros(replicates)
-    for d in diffs:
-        samples += rng.choice(d, size=(replicates, d.size), replace=True).mean(axis=1)
-    samples /= len(diffs)
+    for a in arrays:
+        samples += rng.choice(a, size=(replicates, a.size), replace=True).mean(axis=1)
+    samples /= len(arrays)
     low, high = np.percentile(samples, [2.5, 97.5])
-    return point, float(low), float(high)
+    return float(np.mean([a.mean() for a in arrays])), float(low), float(high)

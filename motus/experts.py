@@ -36,12 +36,16 @@ def feed_forward(dim: int, ffn_dim: int) -> nn.Sequential:
     return nn.Sequential(nn.Linear(dim, ffn_dim), nn.GELU(approximate="tanh"), nn.Linear(ffn_dim, dim))
 
 
-class SharedAttentionProjections(nn.Module):
-    """An expert's q/k/v/o into and out of the video expert's attention space, plus q/k RMSNorm."""
+class ExpertBlock(nn.Module):
+    """One layer of an expert: q/k/v/o into and out of the video expert's attention space, q/k RMSNorm, the two
+    LayerNorms (without affine weights, as released) and the FFN."""
 
-    def __init__(self, dim: int, num_heads: int, head_dim: int, eps: float, prefix: str):
+    def __init__(self, dim: int, ffn_dim: int, num_heads: int, head_dim: int, eps: float, prefix: str):
         super().__init__()
         self.prefix = prefix
+        self.norm1 = nn.LayerNorm(dim, eps=eps, elementwise_affine=False)
+        self.norm2 = nn.LayerNorm(dim, eps=eps, elementwise_affine=False)
+        self.ffn = feed_forward(dim, ffn_dim)
         qkv = nn.Parameter(torch.randn(3, num_heads, dim, head_dim) / (dim * head_dim) ** 0.5)
         self.register_parameter(f"wan_{prefix}_qkv", qkv)
         self.add_module(f"wan_{prefix}_o", nn.Linear(num_heads * head_dim, dim, bias=False))
@@ -62,21 +66,15 @@ class SharedAttentionProjections(nn.Module):
         return getattr(self, f"wan_{self.prefix}_o")(attended.flatten(-2))
 
 
-class ActionExpertBlock(SharedAttentionProjections):
+class ActionExpertBlock(ExpertBlock):
     def __init__(self, config: ActionExpertConfig, num_heads: int, head_dim: int):
-        super().__init__(config.dim, num_heads, head_dim, config.eps, prefix="action")
-        self.norm1 = nn.LayerNorm(config.dim, eps=config.eps, elementwise_affine=False)
-        self.norm2 = nn.LayerNorm(config.dim, eps=config.eps, elementwise_affine=False)
-        self.ffn = feed_forward(config.dim, config.ffn_dim)
+        super().__init__(config.dim, config.ffn_dim, num_heads, head_dim, config.eps, prefix="action")
         self.modulation = nn.Parameter(torch.randn(1, 6, config.dim) / config.dim**0.5)
 
 
-class UnderstandingExpertBlock(SharedAttentionProjections):
+class UnderstandingExpertBlock(ExpertBlock):
     def __init__(self, config: UnderstandingExpertConfig, num_heads: int, head_dim: int):
-        super().__init__(config.dim, num_heads, head_dim, config.eps, prefix="und")
-        self.norm1 = nn.LayerNorm(config.dim, eps=config.eps, elementwise_affine=False)
-        self.norm2 = nn.LayerNorm(config.dim, eps=config.eps, elementwise_affine=False)
-        self.ffn = feed_forward(config.dim, config.ffn_dim)
+        super().__init__(config.dim, config.ffn_dim, num_heads, head_dim, config.eps, prefix="und")
 
 
 class StateActionEncoder(nn.Module):

@@ -23,8 +23,9 @@ print(digest.hexdigest())
 
 
 def fingerprint(task: str, domain: str, seed: int) -> str:
-    out = subprocess.run([sys.executable, "-c", FINGERPRINT, task, domain, str(seed)], capture_output=True,
-                         text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", FINGERPRINT, task, domain, str(seed)], capture_output=True, text=True, check=True
+    )
     return out.stdout.strip().splitlines()[-1]
 
 

@@ -13,8 +13,18 @@ INFO_KEYS = {"instruction", "task", "seed", "success", "step", "step_limit"}
 
 
 def test_every_required_task_is_registered():
-    required = {"beat_block_hammer", "click_bell", "stack_blocks_two", "stack_blocks_three", "place_container_plate",
-                "place_empty_cup", "pick_dual_bottles", "lift_pot", "handover_block", "open_laptop"}
+    required = {
+        "beat_block_hammer",
+        "click_bell",
+        "stack_blocks_two",
+        "stack_blocks_three",
+        "place_container_plate",
+        "place_empty_cup",
+        "pick_dual_bottles",
+        "lift_pot",
+        "handover_block",
+        "open_laptop",
+    }
     assert required <= set(envs.list_tasks())
     for task in required:
         assert envs.env_id(task) in gym.registry
