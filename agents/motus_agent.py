@@ -1,8 +1,10 @@
 """Motus as an agent: the three-camera composite and the joint state in, an action chunk out.
 
-The model runs in the worker's process on the automatically chosen device. Instruction embeddings are computed once
-per instruction (the runtime's text cache); each chunk's sampling noise is seeded from the episode seed and the chunk
-index, so an episode is reproducible. ``execute`` actions of each chunk are returned before the runner asks again.
+``MotusPolicy`` holds the loaded model and answers a batch of episodes at once; ``MotusAgent`` is one episode's view
+of a policy. Agents made with ``fork`` share their policy, which is how the policy server batches many clients on one
+model. Instruction embeddings are computed once per instruction (the runtime's text cache); each chunk's sampling
+noise is seeded from the episode seed and the chunk index, so an episode is reproducible wherever it runs and
+whatever else shares its batch. ``execute`` actions of each chunk are returned before the runner asks again.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import numpy as np
 from motus.images import compose_cameras, resize
 
 
-class MotusAgent:
+class MotusPolicy:
     def __init__(
         self,
         checkpoint: str | Path,
@@ -42,29 +44,58 @@ class MotusAgent:
             raise ValueError(f"execute must be in 1..{cfg.action_chunk_size} (the chunk size), got {execute}")
         self.num_steps = num_steps
         self.predict_video = predict_video and mode == "joint"
+        self.identity = {
+            "checkpoint": str(checkpoint),
+            "config": cfg.name,
+            "mode": mode,
+            "execute": self.execute,
+            "num_steps": num_steps or cfg.scheduler.num_inference_steps,
+        }
+
+    def act_batch(self, episodes: list[MotusAgent], observations: list[dict]) -> list[np.ndarray]:
+        """One chunk per episode, all in one model call."""
+        cfg = self.runtime.config
+        images = np.stack(
+            [resize(compose_cameras(o["images"]), cfg.video_height, cfg.video_width) for o in observations]
+        )
+        states = np.stack([np.asarray(o["qpos"], dtype=np.float32) for o in observations])
+        prediction = self.runtime.predict(
+            images,
+            [e.instruction for e in episodes],
+            states,
+            mode=self.mode,
+            num_steps=self.num_steps,
+            seed=[e.seed * 1000 + e.chunks for e in episodes],
+            decode_video=self.predict_video,
+        )
+        for index, episode in enumerate(episodes):
+            episode.chunks += 1
+            episode.predicted_frames = None if prediction.frames is None else prediction.frames[index, 1:]
+        return [actions[: self.execute] for actions in prediction.actions]
+
+
+class MotusAgent:
+    def __init__(self, checkpoint: str | Path | None = None, policy: MotusPolicy | None = None, **options: Any):
+        self.policy = policy if policy is not None else MotusPolicy(checkpoint, **options)
+        self.predict_video = self.policy.predict_video
         self.predicted_frames: np.ndarray | None = None  # [T, H, W, 3] of the last chunk, for rollout videos
-        self.instruction = ""
-        self.seed = 0
-        self.chunks = 0
+        self.instruction, self.seed, self.chunks = "", 0, 0
+
+    def fork(self) -> MotusAgent:
+        """Another episode on the same loaded model."""
+        return MotusAgent(policy=self.policy)
 
     def reset(self, *, task: str, instruction: str, seed: int, **context: Any) -> None:
         self.instruction, self.seed, self.chunks = instruction, seed, 0
         self.predicted_frames = None
 
     def act(self, obs: dict) -> np.ndarray:
-        cfg = self.runtime.config
-        image = resize(compose_cameras(obs["images"]), cfg.video_height, cfg.video_width)
-        state = np.asarray(obs["qpos"], dtype=np.float32)
-        prediction = self.runtime.predict(
-            image[None],
-            [self.instruction],
-            state[None],
-            mode=self.mode,
-            num_steps=self.num_steps,
-            seed=[self.seed * 1000 + self.chunks],
-            decode_video=self.predict_video,
-        )
-        self.chunks += 1
-        if prediction.frames is not None:
-            self.predicted_frames = prediction.frames[0, 1:]
-        return prediction.actions[0, : self.execute]
+        return self.policy.act_batch([self], [obs])[0]
+
+    @staticmethod
+    def act_batch(agents: list[MotusAgent], observations: list[dict]) -> list[np.ndarray]:
+        """Batched ``act`` for agents that share one policy (the policy server's path)."""
+        policies = {id(a.policy) for a in agents}
+        if len(policies) != 1:
+            return [agent.act(obs) for agent, obs in zip(agents, observations, strict=True)]
+        return agents[0].policy.act_batch(agents, observations)

@@ -22,6 +22,8 @@ FLAGS = {
     "run_id": "run name; an existing one is resumed",
     "out": "results folder (default results/)",
     "video": "none | failures | all",
+    "launcher": "local | ray",
+    "ray_address": "address of an existing Ray cluster (default: start a local one)",
 }
 
 
@@ -37,6 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     for name, help_text in FLAGS.items():
         parser.add_argument(f"--{name.replace('_', '-')}", dest=name, default=None, help=help_text)
     parser.add_argument("--resume", default=None, metavar="RUN_ID", help="continue a run (same as --run-id RUN_ID)")
+    parser.add_argument("--server", default=None, help="a motus-serve policy server: ws://HOST:PORT (agent remote)")
     parser.epilog = "Any other argument of the form key=value is a Hydra override, e.g. agents.motus.mode=joint."
     return parser
 
@@ -58,6 +61,8 @@ def load_eval_config(args: argparse.Namespace):
     overrides = [f"{name}={quote(getattr(args, name))}" for name in FLAGS if getattr(args, name) is not None]
     if args.resume:
         overrides.append(f"run_id={quote(args.resume)}")
+    if args.server:
+        overrides += ["agent=remote", f"agents.remote.server={quote(args.server)}"]
     with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base=None):
         return compose(config_name="default", overrides=overrides + list(args.overrides))
 
@@ -93,6 +98,8 @@ def main(argv: list[str] | None = None) -> int:
             cfg.embodiment, cfg.base_seed = stored["embodiment"], stored["base_seed"]
             if stored["agent"] == "motus":
                 cfg.checkpoint = stored["agent_kwargs"]["checkpoint"]
+            if stored["agent"] == "remote":
+                cfg.agents.remote.server = stored["agent_kwargs"]["server"]
         plan = make_plan(cfg)
     except (EvalConfigError, HydraException, OmegaConfBaseException) as exc:
         print(f"motus-eval: error: {exc}", file=sys.stderr)

@@ -29,6 +29,7 @@ from evaluation.worker import WorkerConfig, WorkItem, failed_episode
 
 DOMAINS = ("clean", "randomized")
 VIDEO_MODES = ("none", "failures", "all")
+LAUNCHERS = ("local", "ray")
 RUN_IDENTITY_KEYS = ("protocol", "tasks", "domains", "seeds", "agent", "agent_kwargs", "embodiment", "base_seed")
 
 
@@ -56,6 +57,8 @@ class EvalPlan:
     video: str
     video_stride: int
     timeout_s: float
+    launcher: str = "local"
+    ray_address: str | None = None
     meta: dict[str, Any] = field(default_factory=dict)
 
 
@@ -110,6 +113,16 @@ def agent_arguments(cfg, agent: str, manifests: Path) -> dict[str, Any]:
     kwargs = dict(cfg.agents.get(agent) or {})
     if agent == "expert":
         kwargs["actions_root"] = str(SeedManifest.versioned(manifests))
+    if agent == "remote":
+        if not kwargs.get("server"):
+            raise EvalConfigError("agent 'remote' needs --server ws://HOST:PORT")
+        from agents import AgentError
+        from agents.remote import RemoteAgent
+
+        try:
+            RemoteAgent(kwargs["server"], kwargs.get("token"), retries=1).probe()
+        except (AgentError, ValueError) as exc:
+            raise EvalConfigError(str(exc)) from exc
     if agent == "replay" and not kwargs.get("dataset"):
         raise EvalConfigError("agent 'replay' needs agents.replay.dataset=<Motus-layout dataset folder>")
     if agent == "motus":
@@ -125,6 +138,16 @@ def agent_arguments(cfg, agent: str, manifests: Path) -> dict[str, Any]:
             raise EvalConfigError(f"checkpoint {cfg.checkpoint} does not load: {exc}") from exc
         kwargs["checkpoint"] = str(cfg.checkpoint)
     return kwargs
+
+
+def server_identity(agent: str, kwargs: dict[str, Any]) -> dict[str, Any] | None:
+    """The served model's identity, recorded in run.json for runs against a policy server."""
+    if agent != "remote":
+        return None
+    from agents.remote import RemoteAgent
+
+    metadata = RemoteAgent(kwargs["server"], kwargs.get("token"), retries=1).probe()
+    return {"server": kwargs["server"], "agent": metadata.get("agent"), "model": metadata.get("model")}
 
 
 def environment_versions() -> dict[str, str]:
@@ -167,6 +190,15 @@ def make_plan(cfg) -> EvalPlan:
     agent_kwargs = agent_arguments(cfg, agent, manifests)
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     run_id = cfg.run_id or f"{agent.replace(':', '.').replace('/', '.')}-{stamp}"
+    if cfg.launcher not in LAUNCHERS:
+        raise EvalConfigError(f"unknown launcher {cfg.launcher!r}; valid: {', '.join(LAUNCHERS)}")
+    if cfg.launcher == "ray":
+        from evaluation.ray_pool import RayUnavailable, import_ray
+
+        try:
+            import_ray()
+        except RayUnavailable as exc:
+            raise EvalConfigError(str(exc)) from exc
     workers = int(cfg.workers or os.cpu_count() or 1)
     plan = EvalPlan(
         run_id=run_id,
@@ -183,6 +215,8 @@ def make_plan(cfg) -> EvalPlan:
         video=cfg.video,
         video_stride=int(cfg.video_stride),
         timeout_s=float(cfg.episode_timeout_s),
+        launcher=cfg.launcher,
+        ray_address=cfg.ray_address,
     )
     plan.meta = {
         "run_id": run_id,
@@ -195,13 +229,15 @@ def make_plan(cfg) -> EvalPlan:
         "instruction_split": {"clean": "seen", "randomized": "unseen"},
         "step_limits": {t: get_task_class(t).step_limit for t in tasks},
         "agent": agent,
-        "agent_kwargs": agent_kwargs,
+        "agent_kwargs": {k: ("***" if k == "token" and v else v) for k, v in agent_kwargs.items()},
         "checkpoint": checkpoint_identity(cfg.checkpoint) if agent == "motus" else None,
         "versions": environment_versions(),
         "git_revision": git_revision(),
         "created_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "command": sys.argv,
         "workers": workers,
+        "launcher": cfg.launcher,
+        "server": server_identity(agent, agent_kwargs),
         "video": cfg.video,
     }
     return plan
@@ -354,7 +390,13 @@ def evaluate(plan: EvalPlan) -> list[dict[str, Any]]:
         video_dir=str(plan.run_dir / "videos"),
         video_stride=plan.video_stride,
     )
-    with WorkerPool(config, plan.workers, plan.timeout_s) as pool:
+    if plan.launcher == "ray":
+        from evaluation.ray_pool import RayPool
+
+        pool_context = RayPool(config, plan.workers, plan.timeout_s, address=plan.ray_address)
+    else:
+        pool_context = WorkerPool(config, plan.workers, plan.timeout_s)
+    with pool_context as pool:
         seeds = verify_seeds(pool, plan)
         run_episodes(pool, plan, ledger, seeds)
     wanted = {(t, d, s) for (t, d), ss in seeds.items() for s in ss}

@@ -68,16 +68,50 @@ def failed_episode(message: str) -> dict[str, Any]:
     }
 
 
+class ItemRunner:
+    """Serves work items in one process: one environment per (task, domain), one agent, both kept across items.
+    Used by the local worker processes and by the Ray actors alike."""
+
+    def __init__(self, config: WorkerConfig):
+        if config.render_threads:  # software rendering: share the cores between workers instead of oversubscribing
+            os.environ.setdefault("LP_NUM_THREADS", str(config.render_threads))
+        self.config = config
+        self.environments: dict = {}
+        self.agent = None
+
+    def run(self, item: WorkItem) -> dict[str, Any]:
+        from agents import make_agent
+        from envs.env import MotusTaskEnv
+        from evaluation.episode import EpisodeSpec, run_episode
+
+        config = self.config
+        try:
+            key = (item.task, item.domain)
+            if key not in self.environments:
+                self.environments[key] = MotusTaskEnv(item.task, domain=item.domain, embodiment=config.embodiment)
+            env = self.environments[key]
+            if item.kind == "verify":
+                return verify_seed(env, item.seed)
+            if self.agent is None:
+                try:
+                    self.agent = make_agent(config.agent, **config.agent_kwargs)
+                except Exception as exc:
+                    return {"fatal": f"cannot build agent {config.agent!r}: {exc}"}
+            keep = (lambda success: not success) if config.video == "failures" else (lambda success: True)
+            spec = EpisodeSpec(item.task, item.domain, item.seed, item.episode)
+            return run_episode(
+                env, self.agent, spec, config.embodiment, episode_video_path(config, item), keep, config.video_stride
+            )
+        except Exception as exc:  # the simulator itself failed on this item
+            message = f"worker error: {type(exc).__name__}: {exc}"
+            result = {"accepted": False, "reason": message} if item.kind == "verify" else failed_episode(message)
+            result["traceback"] = traceback.format_exc(limit=8)
+            return result
+
+
 def worker_main(worker_id: int, config: WorkerConfig, inbox, outbox) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle; it stops the workers
-    if config.render_threads:  # software rendering: share the cores between workers instead of oversubscribing
-        os.environ.setdefault("LP_NUM_THREADS", str(config.render_threads))
-    from agents import make_agent
-    from envs.env import MotusTaskEnv
-    from evaluation.episode import EpisodeSpec, run_episode
-
-    environments: dict[tuple[str, str], MotusTaskEnv] = {}
-    agent = None
+    runner = ItemRunner(config)
     parent = os.getppid()
     while True:
         try:
@@ -88,27 +122,4 @@ def worker_main(worker_id: int, config: WorkerConfig, inbox, outbox) -> None:
             continue
         if item is None:
             return
-        try:
-            key = (item.task, item.domain)
-            if key not in environments:
-                environments[key] = MotusTaskEnv(item.task, domain=item.domain, embodiment=config.embodiment)
-            env = environments[key]
-            if item.kind == "verify":
-                result = verify_seed(env, item.seed)
-            else:
-                if agent is None:
-                    try:
-                        agent = make_agent(config.agent, **config.agent_kwargs)
-                    except Exception as exc:
-                        outbox.put((worker_id, item.id, {"fatal": f"cannot build agent {config.agent!r}: {exc}"}))
-                        continue
-                keep = (lambda success: not success) if config.video == "failures" else (lambda success: True)
-                spec = EpisodeSpec(item.task, item.domain, item.seed, item.episode)
-                result = run_episode(
-                    env, agent, spec, config.embodiment, episode_video_path(config, item), keep, config.video_stride
-                )
-        except Exception as exc:  # the simulator itself failed on this item
-            message = f"worker error: {type(exc).__name__}: {exc}"
-            result = {"accepted": False, "reason": message} if item.kind == "verify" else failed_episode(message)
-            result["traceback"] = traceback.format_exc(limit=8)
-        outbox.put((worker_id, item.id, result))
+        outbox.put((worker_id, item.id, runner.run(item)))

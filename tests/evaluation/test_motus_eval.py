@@ -86,7 +86,7 @@ def test_faulty_agent_is_recorded_and_the_run_goes_on(workspace, agent, expected
     ("args", "message"),
     [
         (["--tasks", "fold_laundry"], "unknown task(s) ['fold_laundry']; valid: all or beat_block_hammer"),
-        (["--agent", "dreamer"], "unknown agent 'dreamer'; valid: expert, motus, random, replay"),
+        (["--agent", "dreamer"], "unknown agent 'dreamer'; valid: expert, motus, random, remote, replay"),
         (["--domain", "moon"], "unknown domain 'moon'; valid: clean, randomized, both"),
         (["--agent", "motus"], "needs --checkpoint"),
         (["--agent", "motus", "--checkpoint", "/nonexistent"], "does not load"),

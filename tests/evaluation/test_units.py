@@ -59,7 +59,7 @@ def test_check_chunk_reasons():
 
 
 def test_agent_registry_and_plugins():
-    with pytest.raises(UnknownAgentError, match="valid: expert, motus, random, replay"):
+    with pytest.raises(UnknownAgentError, match="valid: expert, motus, random, remote, replay"):
         resolve_agent_class("dreamer")
     with pytest.raises(UnknownAgentError, match="cannot import module"):
         resolve_agent_class("no_such_pkg.mod:Agent")

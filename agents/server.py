@@ -1,0 +1,267 @@
+"""``motus-serve``: any agent behind a WebSocket + msgpack policy server that batches requests from many clients.
+
+Protocol (``agents/wire.py`` for the encoding): on connect the server sends ``metadata`` (action dim, chunk size,
+camera names, image size, model identity); a client sends ``reset`` (task, instruction, seed, context) and then
+``infer`` (the observation and the chunk index) and gets ``action`` (the chunk, with per-request timing); ``health``
+works as a message and as ``GET /health``. Each connection is one episode stream with its own agent; agents made by
+``fork`` share the loaded model, and agents with a batched ``act_batch`` are called once per batch of up to
+``--max-batch`` requests gathered within ``--max-wait-ms``.
+
+Security: binds 127.0.0.1 by default; any other address needs a token (``--token`` or ``MOTUS_SERVE_TOKEN``) that
+clients send as ``Authorization: Bearer <token>``; messages above ``--max-message-mb`` close that connection; a
+malformed request gets an error reply and the server goes on serving everyone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hmac
+import json
+import os
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from http import HTTPStatus
+from typing import Any
+
+import numpy as np
+import yaml
+
+from agents import make_agent
+from agents.wire import WireError, pack, unpack, validate_request
+
+LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
+TOKEN_ENV = "MOTUS_SERVE_TOKEN"
+CAMERAS = ("head", "left_wrist", "right_wrist")
+IMAGE_SHAPE = (240, 320, 3)
+
+
+@dataclass
+class Pending:
+    agent: Any
+    obs: dict
+    chunk_index: int
+    future: asyncio.Future
+    received: float = field(default_factory=time.perf_counter)
+
+
+class PolicyServer:
+    def __init__(
+        self,
+        agent: str,
+        agent_kwargs: dict[str, Any],
+        *,
+        max_batch: int = 8,
+        max_wait_ms: float = 5.0,
+        token: str | None = None,
+        action_dim: int = 16,
+    ):
+        self.spec, self.agent_kwargs = agent, agent_kwargs
+        self.prototype = make_agent(agent, **agent_kwargs)  # load once (a model), before accepting anyone
+        self.max_batch, self.max_wait = max(1, max_batch), max_wait_ms / 1000
+        self.token = token
+        self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="policy")  # one model call at a time
+        self.queue: asyncio.Queue[Pending] = asyncio.Queue()
+        self.started = time.time()
+        self.clients = 0
+        self.served = 0
+        policy = getattr(self.prototype, "policy", None)
+        config = getattr(getattr(policy, "runtime", None), "config", None)
+        self.metadata = {
+            "type": "metadata",
+            "agent": agent,
+            "model": getattr(policy, "identity", {"agent": agent}),
+            "action_dim": int(config.action_dim) if config else action_dim,
+            "chunk_size": int(getattr(policy, "execute", 0) or agent_kwargs.get("chunk_size", 16)),
+            "cameras": list(CAMERAS),
+            "image_size": list(IMAGE_SHAPE),
+            "max_batch": self.max_batch,
+        }
+
+    # ----- connection handling -----
+    def authorised(self, request) -> bool:
+        if not self.token:
+            return True
+        header = request.headers.get("Authorization", "")
+        return hmac.compare_digest(header, f"Bearer {self.token}")
+
+    def process_request(self, connection, request):
+        if not self.authorised(request):
+            return connection.respond(HTTPStatus.UNAUTHORIZED, "missing or wrong token\n")
+        if request.path == "/health":
+            return connection.respond(HTTPStatus.OK, json.dumps(self.health()) + "\n")
+        return None
+
+    def health(self) -> dict[str, Any]:
+        return {
+            "type": "health",
+            "ok": True,
+            "clients": self.clients,
+            "served": self.served,
+            "uptime_s": round(time.time() - self.started, 1),
+            "model": self.metadata["model"],
+        }
+
+    def new_agent(self):
+        fork = getattr(self.prototype, "fork", None)
+        return fork() if callable(fork) else make_agent(self.spec, **self.agent_kwargs)
+
+    async def handle(self, connection) -> None:
+        loop = asyncio.get_running_loop()
+        agent = await loop.run_in_executor(None, self.new_agent)
+        self.clients += 1
+        try:
+            await connection.send(pack(self.metadata))
+            async for payload in connection:
+                reply = await self.answer(agent, payload)
+                await connection.send(pack(reply))
+        finally:
+            self.clients -= 1
+
+    async def answer(self, agent, payload) -> dict[str, Any]:
+        start = time.perf_counter()
+        try:
+            message = unpack(payload)
+            kind = validate_request(message, self.metadata["action_dim"], IMAGE_SHAPE, CAMERAS)
+        except WireError as exc:
+            return {"type": "error", "error": str(exc)}
+        if kind == "health":
+            return self.health()
+        loop = asyncio.get_running_loop()
+        try:
+            if kind == "reset":
+                await loop.run_in_executor(
+                    self.executor,
+                    lambda: agent.reset(
+                        task=message["task"],
+                        instruction=message["instruction"],
+                        seed=message["seed"],
+                        **message.get("context", {}),
+                    ),
+                )
+                return {"type": "reset_ok", "timing": {"total_ms": 1000 * (time.perf_counter() - start)}}
+            pending = Pending(agent, message["obs"], message["chunk_index"], loop.create_future())
+            await self.queue.put(pending)
+            actions, timing = await pending.future
+        except Exception as exc:  # the agent failed on this request: tell this client, keep serving
+            return {"type": "error", "error": f"{type(exc).__name__}: {exc}"}
+        self.served += 1
+        return {"type": "action", "actions": np.asarray(actions, dtype=np.float32), "timing": timing}
+
+    # ----- batching -----
+    async def batcher(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            batch = [await self.queue.get()]
+            deadline = loop.time() + self.max_wait
+            while len(batch) < self.max_batch and (remaining := deadline - loop.time()) > 0:
+                try:
+                    batch.append(await asyncio.wait_for(self.queue.get(), remaining))
+                except TimeoutError:
+                    break
+            started = time.perf_counter()
+            outcomes = await loop.run_in_executor(self.executor, self.act, batch)
+            infer_ms = 1000 * (time.perf_counter() - started)
+            for pending, outcome in zip(batch, outcomes, strict=True):
+                if pending.future.done():
+                    continue
+                if isinstance(outcome, Exception):
+                    pending.future.set_exception(outcome)
+                else:
+                    queue_ms = 1000 * (started - pending.received)
+                    pending.future.set_result(
+                        (outcome, {"queue_ms": queue_ms, "infer_ms": infer_ms, "batch_size": len(batch)})
+                    )
+
+    @staticmethod
+    def act(batch: list[Pending]) -> list[Any]:
+        for pending in batch:
+            if hasattr(pending.agent, "chunks"):
+                pending.agent.chunks = pending.chunk_index  # seeds follow the client's chunk count
+        agents, observations = [p.agent for p in batch], [p.obs for p in batch]
+        batched = getattr(type(agents[0]), "act_batch", None)
+        if batched is not None and all(type(a) is type(agents[0]) for a in agents):
+            try:
+                return list(batched(agents, observations))
+            except Exception as exc:
+                return [exc] * len(batch)
+        outcomes: list[Any] = []
+        for agent, obs in zip(agents, observations, strict=True):
+            try:
+                outcomes.append(agent.act(obs))
+            except Exception as exc:
+                outcomes.append(exc)
+        return outcomes
+
+    async def serve(self, host: str, port: int, max_message_bytes: int, ready=None) -> None:
+        from websockets.asyncio.server import serve
+
+        batcher = asyncio.create_task(self.batcher())
+        async with serve(
+            self.handle, host, port, process_request=self.process_request, max_size=max_message_bytes
+        ) as server:
+            bound = server.sockets[0].getsockname()[1]
+            print(
+                f"motus-serve: {self.spec} on ws://{host}:{bound} (max batch {self.max_batch}, "
+                f"max wait {1000 * self.max_wait:.0f} ms)",
+                flush=True,
+            )
+            if ready is not None:
+                ready(bound)
+            try:
+                await server.serve_forever()
+            finally:
+                batcher.cancel()
+
+
+def parse_value(text: str) -> Any:
+    return yaml.safe_load(text)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="motus-serve", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--agent", default="motus", help="expert | random | replay | motus | package.module:Class")
+    parser.add_argument("--checkpoint", default=None)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8765, help="0 picks a free port (printed)")
+    parser.add_argument("--max-batch", type=int, default=8)
+    parser.add_argument("--max-wait-ms", type=float, default=5.0)
+    parser.add_argument("--token", default=None, help=f"required when binding beyond localhost (or ${TOKEN_ENV})")
+    parser.add_argument("--max-message-mb", type=float, default=16.0)
+    parser.add_argument("options", nargs="*", help="agent keyword arguments as key=value (e.g. mode=joint)")
+    args = parser.parse_args(argv)
+    token = args.token or os.environ.get(TOKEN_ENV)
+    if args.host not in LOCAL_HOSTS and not token:
+        print(
+            f"motus-serve: error: binding {args.host} exposes the policy beyond this machine; give --token or "
+            f"set {TOKEN_ENV}",
+            file=sys.stderr,
+        )
+        return 2
+    kwargs: dict[str, Any] = {}
+    for option in args.options:
+        key, sep, value = option.partition("=")
+        if not sep:
+            print(f"motus-serve: error: option {option!r} is not key=value", file=sys.stderr)
+            return 2
+        kwargs[key] = parse_value(value)
+    if args.checkpoint:
+        kwargs["checkpoint"] = args.checkpoint
+    try:
+        server = PolicyServer(args.agent, kwargs, max_batch=args.max_batch, max_wait_ms=args.max_wait_ms, token=token)
+    except Exception as exc:
+        print(f"motus-serve: error: cannot build agent {args.agent!r}: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 2
+    try:
+        asyncio.run(server.serve(args.host, args.port, int(args.max_message_mb * 2**20)))
+    except KeyboardInterrupt:
+        return 0
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

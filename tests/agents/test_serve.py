@@ -1,0 +1,195 @@
+"""motus-serve and RemoteAgent: same actions as in process, batching, token, size limit, fuzzed input, dead servers."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import subprocess
+import sys
+import threading
+import urllib.request
+from pathlib import Path
+
+import msgpack
+import numpy as np
+import pytest
+import torch
+
+from agents import AgentError
+from agents.motus_agent import MotusAgent
+from agents.remote import RemoteAgent
+from agents.server import PolicyServer
+from agents.wire import pack, unpack
+from motus.checkpoint import save_checkpoint
+from motus.config import load_config
+from motus.model import Motus
+
+CAMERAS = ("head", "left_wrist", "right_wrist")
+
+
+def start_server(server: PolicyServer, max_bytes: int = 16 * 2**20) -> str:
+    """Run a PolicyServer on a free port in a background thread; returns its ws:// address."""
+    ready = threading.Event()
+    port: list[int] = []
+
+    def run() -> None:
+        asyncio.run(server.serve("127.0.0.1", 0, max_bytes, ready=lambda p: (port.append(p), ready.set())))
+
+    threading.Thread(target=run, daemon=True).start()
+    assert ready.wait(60)
+    return f"ws://127.0.0.1:{port[0]}"
+
+
+def observation(seed: int) -> dict:
+    rng = np.random.default_rng(seed)
+    return {
+        "images": {name: rng.integers(0, 256, (240, 320, 3), dtype=np.uint8) for name in CAMERAS},
+        "qpos": rng.normal(size=16).astype(np.float32),
+        "endpose": np.zeros(16, np.float32),
+    }
+
+
+@pytest.fixture(scope="module")
+def tiny_checkpoint(tmp_path_factory):
+    torch.manual_seed(0)
+    model = Motus.build(load_config("motus_tiny"))
+    torch.nn.init.normal_(model.action_expert.decoder.action_head[0].weight, std=0.5)  # actions depend on inputs
+    folder = tmp_path_factory.mktemp("served") / "ckpt"
+    save_checkpoint(model, model.config, folder)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def motus_server(tiny_checkpoint):
+    server = PolicyServer("motus", {"checkpoint": str(tiny_checkpoint), "device": "cpu"}, max_batch=8, max_wait_ms=50)
+    return start_server(server)
+
+
+def local_chunks(checkpoint: Path, instruction: str, seed: int, observations: list[dict]) -> list[np.ndarray]:
+    agent = MotusAgent(str(checkpoint), device="cpu")
+    agent.reset(task="click_bell", instruction=instruction, seed=seed)
+    return [agent.act(obs) for obs in observations]
+
+
+def test_served_actions_equal_in_process_actions(motus_server, tiny_checkpoint):
+    observations = [observation(1), observation(2)]
+    remote = RemoteAgent(motus_server)
+    remote.reset(task="click_bell", instruction="press the bell", seed=100000, domain="clean")
+    served = [remote.act(obs) for obs in observations]
+    local = local_chunks(tiny_checkpoint, "press the bell", 100000, observations)
+    for a, b in zip(served, local, strict=True):
+        assert a.shape == (16, 16) and np.abs(a).max() > 1e-3
+        np.testing.assert_array_equal(a, b)
+    assert remote.metadata["model"]["config"] == "motus_tiny"
+
+
+def test_batched_clients_get_their_own_answers(motus_server, tiny_checkpoint):
+    clients = [(f"task number {i}", 100000 + i, observation(10 + i)) for i in range(4)]
+    barrier = threading.Barrier(len(clients))
+    answers: dict[int, tuple[np.ndarray, dict]] = {}
+
+    def client(index: int) -> None:
+        instruction, seed, obs = clients[index]
+        remote = RemoteAgent(motus_server)
+        remote.reset(task="click_bell", instruction=instruction, seed=seed)
+        barrier.wait()
+        answers[index] = (remote.act(obs), remote.last_timing)
+
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(len(clients))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    assert max(timing["batch_size"] for _, timing in answers.values()) > 1  # they did share a model call
+    for index, (instruction, seed, obs) in enumerate(clients):
+        (expected,) = local_chunks(tiny_checkpoint, instruction, seed, [obs])
+        np.testing.assert_allclose(answers[index][0], expected, rtol=1e-4, atol=1e-5)
+
+
+@pytest.fixture(scope="module")
+def guarded_server():
+    """A random-policy server that needs a token and accepts messages of at most 100 kB."""
+    server = PolicyServer("random", {}, token="s3cret", max_wait_ms=1)
+    return start_server(server, max_bytes=100_000)
+
+
+def test_token_is_enforced(guarded_server):
+    with pytest.raises(AgentError, match="HTTP 401"):
+        RemoteAgent(guarded_server, retries=0).probe()
+    with pytest.raises(urllib.error.HTTPError):
+        urllib.request.urlopen(guarded_server.replace("ws://", "http://") + "/health", timeout=10)
+    request = urllib.request.Request(
+        guarded_server.replace("ws://", "http://") + "/health", headers={"Authorization": "Bearer s3cret"}
+    )
+    assert b'"ok": true' in urllib.request.urlopen(request, timeout=10).read()
+    assert RemoteAgent(guarded_server, token="s3cret").probe()["agent"] == "random"
+
+
+def test_oversized_messages_are_refused_and_the_server_goes_on(guarded_server):
+    remote = RemoteAgent(guarded_server, token="s3cret", retries=1)
+    remote.reset(task="click_bell", instruction="x", seed=1)
+    with pytest.raises(AgentError, match="unreachable"):
+        remote.act(observation(0))  # three 240x320 images are ~690 kB > 100 kB: the connection is closed
+    assert RemoteAgent(guarded_server, token="s3cret").probe()["type"] == "metadata"
+
+
+def random_structure(rng: random.Random, depth: int = 0):
+    choices = ["int", "str", "bytes", "float", "none", "list", "map", "array"]
+    kind = rng.choice(choices if depth < 3 else choices[:5])
+    if kind == "int":
+        return rng.randint(-(2**40), 2**40)
+    if kind == "str":
+        return rng.choice(["reset", "infer", "health", "type", "obs", "images", "__ndarray__", "x" * rng.randint(0, 9)])
+    if kind == "bytes":
+        return rng.randbytes(rng.randint(0, 32))
+    if kind == "float":
+        return rng.uniform(-1e9, 1e9)
+    if kind == "none":
+        return None
+    if kind == "list":
+        return [random_structure(rng, depth + 1) for _ in range(rng.randint(0, 4))]
+    if kind == "array":
+        return {
+            "__ndarray__": True,
+            "dtype": rng.choice(["<f4", "|O", "<f8", "object", 3]),
+            "shape": rng.choice([[2, 2], [-1], "x", [10**12]]),
+            "data": rng.randbytes(rng.randint(0, 40)),
+        }
+    keys = ["type", "obs", "images", "qpos", "task", "instruction", "seed", "chunk_index", "context"]
+    return {rng.choice(keys): random_structure(rng, depth + 1) for _ in range(rng.randint(0, 5))}
+
+
+def test_fuzzed_input_gets_error_replies_and_the_server_keeps_serving(motus_server):
+    from websockets.sync.client import connect
+
+    rng = random.Random(1234)
+    with connect(motus_server) as connection:
+        assert unpack(connection.recv(timeout=30))["type"] == "metadata"
+        for _ in range(150):
+            connection.send(rng.randbytes(rng.randint(0, 200)))
+            assert unpack(connection.recv(timeout=30))["type"] == "error"
+        for _ in range(150):
+            connection.send(msgpack.packb(random_structure(rng), use_bin_type=True))
+            assert unpack(connection.recv(timeout=30))["type"] in ("error", "health")
+        connection.send("text, not msgpack")
+        assert unpack(connection.recv(timeout=30))["type"] == "error"
+        connection.send(pack({"type": "infer", "chunk_index": 0, "obs": {"images": {}, "qpos": np.zeros(16)}}))
+        assert "lacks 'head'" in unpack(connection.recv(timeout=30))["error"]
+        connection.send(pack({"type": "health"}))
+        assert unpack(connection.recv(timeout=30))["ok"] is True
+
+
+def test_serve_refuses_public_binding_without_a_token():
+    out = subprocess.run(
+        [str(Path(sys.executable).parent / "motus-serve"), "--agent", "random", "--host", "0.0.0.0"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.returncode == 2 and "give --token" in out.stderr
+
+
+def test_a_gone_server_is_a_clear_agent_error():
+    remote = RemoteAgent("ws://127.0.0.1:9", retries=1)  # nothing listens on the discard port
+    with pytest.raises(AgentError, match="unreachable after 2 attempts"):
+        remote.reset(task="click_bell", instruction="x", seed=1)
