@@ -52,13 +52,14 @@ class EvalPlan:
     agent_kwargs: dict[str, Any]
     embodiment: str
     base_seed: int
-    workers: int
+    workers: int | None
     manifests: Path
     video: str
     video_stride: int
     timeout_s: float
     launcher: str = "local"
     ray_address: str | None = None
+    ray_cpus_per_worker: float = 1.0
     meta: dict[str, Any] = field(default_factory=dict)
 
 
@@ -199,7 +200,7 @@ def make_plan(cfg) -> EvalPlan:
             import_ray()
         except RayUnavailable as exc:
             raise EvalConfigError(str(exc)) from exc
-    workers = int(cfg.workers or os.cpu_count() or 1)
+    workers = int(cfg.workers or 0) or (None if cfg.launcher == "ray" else os.cpu_count() or 1)
     plan = EvalPlan(
         run_id=run_id,
         run_dir=Path(cfg.out) / run_id,
@@ -217,6 +218,7 @@ def make_plan(cfg) -> EvalPlan:
         timeout_s=float(cfg.episode_timeout_s),
         launcher=cfg.launcher,
         ray_address=cfg.ray_address,
+        ray_cpus_per_worker=float(cfg.ray_cpus_per_worker),
     )
     plan.meta = {
         "run_id": run_id,
@@ -393,7 +395,7 @@ def evaluate(plan: EvalPlan) -> list[dict[str, Any]]:
     if plan.launcher == "ray":
         from evaluation.ray_pool import RayPool
 
-        pool_context = RayPool(config, plan.workers, plan.timeout_s, address=plan.ray_address)
+        pool_context = RayPool(config, plan.workers, plan.timeout_s, plan.ray_address, plan.ray_cpus_per_worker)
     else:
         pool_context = WorkerPool(config, plan.workers, plan.timeout_s)
     with pool_context as pool:

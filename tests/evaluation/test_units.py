@@ -94,3 +94,11 @@ def test_replay_agent_reads_the_motus_layout(tmp_path):
         agent.act({})
     with pytest.raises(AgentError, match="no episode for seed 5"):
         agent.reset(task="click_bell", instruction="", seed=5, domain="clean")
+
+
+def test_ray_launcher_without_ray_says_how_to_install(monkeypatch, capsys):
+    from evaluation.cli import main as motus_eval
+
+    monkeypatch.setitem(__import__("sys").modules, "ray", None)  # as if the optional extra were not installed
+    assert motus_eval(["--tasks", "click_bell", "--seeds", "1", "--launcher", "ray", "--run-id", "x"]) == 2
+    assert "pip install 'motus-harness[ray]'" in capsys.readouterr().err
