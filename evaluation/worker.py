@@ -17,7 +17,7 @@ PARENT_CHECK_S = 2.0
 @dataclass(frozen=True)
 class WorkItem:
     id: int
-    kind: str  # "verify" (run the scripted expert on a candidate seed) or "episode" (run the agent)
+    kind: str  # "verify" (expert on a candidate seed), "episode" (run the agent), "collect" (record a demonstration)
     task: str
     domain: str
     seed: int
@@ -34,6 +34,7 @@ class WorkerConfig:
     video_dir: str | None = None
     video_stride: int = 1
     render_threads: int | None = None  # llvmpipe threads per worker; the pool sets cores // workers
+    collect_dir: str | None = None  # for "collect" items: the dataset being written (train/collect.py)
 
 
 def verify_seed(env, seed: int) -> dict[str, Any]:
@@ -92,6 +93,11 @@ class ItemRunner:
             env = self.environments[key]
             if item.kind == "verify":
                 return verify_seed(env, item.seed)
+            if item.kind == "collect":
+                from train.collect import TaskFolder, record_episode
+
+                folder = TaskFolder(Path(config.collect_dir), item.domain, item.task)
+                return record_episode(env, item.seed, folder.partial_video(item.seed))
             if self.agent is None:
                 try:
                     self.agent = make_agent(config.agent, **config.agent_kwargs)
@@ -104,7 +110,7 @@ class ItemRunner:
             )
         except Exception as exc:  # the simulator itself failed on this item
             message = f"worker error: {type(exc).__name__}: {exc}"
-            result = {"accepted": False, "reason": message} if item.kind == "verify" else failed_episode(message)
+            result = {"accepted": False, "reason": message} if item.kind != "episode" else failed_episode(message)
             result["traceback"] = traceback.format_exc(limit=8)
             return result
 

@@ -1,0 +1,66 @@
+"""motus-collect writes the Motus RoboTwin layout from expert demonstrations, consistently and resumably."""
+
+from __future__ import annotations
+
+import json
+
+import av
+import numpy as np
+import pytest
+import torch
+
+from envs.env import MotusTaskEnv
+from train.collect import main as motus_collect
+
+
+@pytest.fixture(scope="module")
+def dataset(tmp_path_factory):
+    out = tmp_path_factory.mktemp("data")
+    assert motus_collect(["--tasks", "click_bell", "--episodes", "2", "--out", str(out), "--workers", "2"]) == 0
+    return out
+
+
+def test_layout_and_shapes(dataset):
+    folder = dataset / "clean" / "click_bell"
+    seeds = json.loads((folder / "seeds.json").read_text())
+    assert len(seeds) == 2 and all(0 <= s < 100000 for s in seeds)  # training seeds, never evaluation seeds
+    for index in range(2):
+        qpos = torch.load(folder / "qpos" / f"{index}.pt", weights_only=True)
+        assert qpos.dtype == torch.float32 and qpos.shape[1] == 16 and qpos.shape[0] > 10
+        with av.open(str(folder / "videos" / f"{index}.mp4")) as container:
+            frames = [f.to_ndarray(format="rgb24") for f in container.decode(video=0)]
+        assert len(frames) == qpos.shape[0] and frames[0].shape == (384, 320, 3)
+        instruction = (folder / "metas" / f"{index}.txt").read_text().strip()
+        embedding = torch.load(folder / "umt5_wan" / f"{index}.pt", weights_only=True)
+        assert instruction and embedding.shape == (min(len(instruction.encode()) + 1, 128), 32)
+
+
+def test_recorded_actions_replay_to_success(dataset):
+    folder = dataset / "clean" / "click_bell"
+    seed = json.loads((folder / "seeds.json").read_text())[1]
+    qpos = torch.load(folder / "qpos" / "1.pt", weights_only=True).numpy()
+    env = MotusTaskEnv("click_bell")
+    obs, _ = env.reset(seed=seed)
+    np.testing.assert_array_equal(obs["qpos"], qpos[0])
+    for action in qpos[1:]:
+        env.apply_action(action)
+        if env.done:
+            break
+    assert env.success_step == len(qpos) - 1
+
+
+def test_collection_resumes_without_redoing_work(dataset):
+    folder = dataset / "clean" / "click_bell"
+    stamp = (folder / "qpos" / "0.pt").stat().st_mtime_ns
+    (folder / "videos" / ".seed99.partial.mp4").write_bytes(b"left by a killed run")
+    assert motus_collect(["--tasks", "click_bell", "--episodes", "2", "--out", str(dataset), "--workers", "1"]) == 0
+    assert json.loads((folder / "collect.json").read_text())["tried"] == 2  # nothing new was tried
+    assert motus_collect(["--tasks", "click_bell", "--episodes", "3", "--out", str(dataset), "--workers", "1"]) == 0
+    assert len(json.loads((folder / "seeds.json").read_text())) == 3
+    assert (folder / "qpos" / "0.pt").stat().st_mtime_ns == stamp
+    assert sorted(p.name for p in (folder / "umt5_wan").iterdir()) == ["0.pt", "1.pt", "2.pt"]
+
+
+def test_bad_arguments(capsys, tmp_path):
+    assert motus_collect(["--tasks", "fold_towel", "--episodes", "1", "--out", str(tmp_path)]) == 2
+    assert "unknown task(s) ['fold_towel']" in capsys.readouterr().err
