@@ -34,6 +34,7 @@ RELEASED_ALIAS_PREFIXES = (
     "action_module.action_expert.",
 )
 LIST_LIMIT = 20
+STAGE2_TO_STAGE3_DROPPED = ("action_expert.input_encoder.", "action_expert.decoder.")
 
 
 class CheckpointError(RuntimeError):
@@ -146,12 +147,16 @@ def read_config(path: str | Path) -> MotusConfig | None:
         raise CheckpointError(f"{file} is not valid JSON: {exc}") from exc
 
 
-def load_weights(model: torch.nn.Module, path: str | Path) -> None:
-    """Strictly load a checkpoint (either layout) into ``model``."""
-    state = read_state_dict(path)
-    expected = released_state_dict(model)
+def load_weights(model: torch.nn.Module, path: str | Path, drop_prefixes: tuple[str, ...] = ()) -> None:
+    """Strictly load a checkpoint (either layout) into ``model``.
+
+    ``drop_prefixes`` (stage-2 -> stage-3 fine-tuning: the action encoder and decoder) are removed from the
+    checkpoint and keep the model's values; every other key must match exactly.
+    """
+    state = {k: v for k, v in read_state_dict(path).items() if not k.startswith(tuple(drop_prefixes))}
+    expected = {k: v for k, v in released_state_dict(model).items() if not k.startswith(tuple(drop_prefixes))}
     check_state_dict(expected, state, str(path))
-    model.load_state_dict({from_released_key(k): v for k, v in state.items()}, strict=True)
+    model.load_state_dict({from_released_key(k): v for k, v in state.items()}, strict=not drop_prefixes)
 
 
 def save_checkpoint(model: torch.nn.Module, config: MotusConfig, directory: str | Path, layout: str = "ours") -> Path:

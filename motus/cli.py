@@ -239,14 +239,12 @@ def main_init(argv: list[str] | None = None) -> int:
         from motus.checkpoint import save_checkpoint
         from motus.components import vlm_dir
         from motus.model import Motus
+        from motus.runtime import load_pretrained_vlm
 
         config = load_config(args.config)
         torch.manual_seed(args.seed)
         model = Motus.build(config)
-        from transformers import Qwen3VLForConditionalGeneration
-
-        pretrained_vlm = Qwen3VLForConditionalGeneration.from_pretrained(str(vlm_dir(config)))
-        model.vlm_model.load_state_dict(pretrained_vlm.state_dict())
+        load_pretrained_vlm(model, vlm_dir(config))
         path = save_checkpoint(model, config, args.output, layout=args.layout)
     except USER_ERRORS as exc:
         return _fail(exc)

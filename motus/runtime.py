@@ -39,6 +39,14 @@ def resolve_device(device: str | None) -> torch.device:
     return resolved
 
 
+def load_pretrained_vlm(model: Motus, folder) -> None:
+    """The frozen Qwen3-VL's pretrained weights from its folder (strict)."""
+    from transformers import Qwen3VLForConditionalGeneration
+
+    pretrained = Qwen3VLForConditionalGeneration.from_pretrained(str(folder))
+    model.vlm_model.load_state_dict(pretrained.state_dict(), strict=True)
+
+
 def default_dtype(device: torch.device) -> torch.dtype:
     """bf16 on GPUs (as the release runs), float32 on CPUs (bf16 matmuls are slow there)."""
     return torch.bfloat16 if device.type == "cuda" else torch.float32
@@ -76,10 +84,14 @@ class MotusRuntime:
         dtype: torch.dtype | None = None,
         use_t5: bool = False,
         random_init: bool = False,
+        pretrained_vlm: bool = False,
+        drop_prefixes: tuple[str, ...] = (),
     ) -> MotusRuntime:
         """Load a checkpoint (its stored config, or ``config`` for the released layout, which stores none).
 
-        ``random_init=True`` is the only way to get untrained weights, and it must be asked for explicitly.
+        ``random_init=True`` is the only way to get untrained experts, and it must be asked for explicitly; with
+        ``pretrained_vlm`` the frozen VLM then comes from its folder (training from scratch). ``drop_prefixes``
+        names checkpoint keys to leave at their initial values (stage-2 -> stage-3 fine-tuning).
         """
         if checkpoint is None and not random_init:
             raise CheckpointError("no checkpoint given; pass one, or random_init=True for an untrained model")
@@ -97,7 +109,9 @@ class MotusRuntime:
         dtype = dtype or default_dtype(torch_device)
         model = Motus.build(cfg, torch_device, dtype)
         if checkpoint is not None:
-            load_weights(model, checkpoint)
+            load_weights(model, checkpoint, drop_prefixes=drop_prefixes)
+        elif pretrained_vlm:
+            load_pretrained_vlm(model, vlm_dir(cfg, vlm_path))
         vae = load_vae(cfg, wan_path, dtype).to(torch_device)
         processor = VLMProcessor.from_pretrained(vlm_dir(cfg, vlm_path))
         text_encoder = None

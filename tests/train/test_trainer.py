@@ -1,0 +1,109 @@
+"""Dataset cutting and the SFT loop on a collected dataset: exact resume, fine-tune key dropping, bad input."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+import torch
+
+from motus.checkpoint import STAGE2_TO_STAGE3_DROPPED, load_weights, released_state_dict, save_checkpoint
+from motus.config import load_config
+from motus.model import Motus
+from train.cli import main as motus_train
+from train.collect import main as motus_collect
+from train.datasets import Cutting, DatasetError, MotusDataset, scan_robotwin
+
+CONFIG = "configs/train/motus_tiny_embedded.yaml"
+
+
+@pytest.fixture(scope="module")
+def dataset_dir(tmp_path_factory):
+    out = tmp_path_factory.mktemp("sft-data")
+    assert (
+        motus_collect(["--tasks", "click_bell,lift_pot", "--episodes", "1", "--out", str(out), "--workers", "2"]) == 0
+    )
+    return out
+
+
+def test_cutting_indices():
+    cutting = Cutting(num_video_frames=8, video_action_freq_ratio=2, downsample=3)
+    actions, video = cutting.indices(condition=10, length=1000)
+    assert actions == [10 + 3 * k for k in range(1, 17)] and video == [10 + 6 * j for j in range(1, 9)]
+    actions, video = cutting.indices(condition=95, length=100)
+    assert actions[0] == 98 and actions[1:] == [99] * 15 and video == [99] * 8  # the robot holds its last target
+
+
+def test_dataset_samples(dataset_dir):
+    episodes = scan_robotwin(dataset_dir, "clean")
+    assert sorted(e.task for e in episodes) == ["click_bell", "lift_pot"]
+    dataset = MotusDataset(episodes, Cutting(8, 2, 1), 192, 160, 32)
+    qpos = torch.load(episodes[0].qpos, weights_only=True)
+    assert len(dataset) == sum(len(torch.load(e.qpos, weights_only=True)) - 1 for e in episodes)
+    sample = dataset[5]
+    assert sample["video"].shape == (9, 192, 160, 3) and sample["video"].dtype == np.uint8
+    np.testing.assert_array_equal(sample["state"], qpos[5].numpy())
+    np.testing.assert_array_equal(sample["actions"], qpos[6:22].numpy())
+    assert sample["t5"].shape[1] == 32 and sample["instruction"]
+
+
+def test_bad_datasets_name_the_file(dataset_dir, tmp_path):
+    with pytest.raises(DatasetError, match="does not exist"):
+        scan_robotwin(tmp_path / "missing")
+    broken = tmp_path / "broken"
+    shutil.copytree(dataset_dir, broken)
+    bad = broken / "clean" / "click_bell" / "qpos" / "0.pt"
+    values = torch.load(bad, weights_only=True)
+    values[3, 2] = float("nan")
+    torch.save(values, bad)
+    with pytest.raises(DatasetError, match=r"0\.pt: qpos holds NaN"):
+        MotusDataset(scan_robotwin(broken), Cutting(), 192, 160, 32)
+    dataset = MotusDataset(scan_robotwin(broken), Cutting(), 192, 160, 32, skip_bad=True)
+    assert [e.task for e in dataset.episodes] == ["lift_pot"]
+    values[3, 2] = 0.0
+    torch.save(values[:10], bad)  # now finite, but shorter than its video
+    with pytest.raises(DatasetError, match="frames but"):
+        MotusDataset(scan_robotwin(broken, tasks=["click_bell"]), Cutting(), 192, 160, 32)
+
+
+def losses(folder) -> list[float]:
+    return [json.loads(line)["loss"] for line in (folder / "metrics.jsonl").read_text().splitlines()]
+
+
+def test_resume_continues_with_the_same_losses(dataset_dir, tmp_path):
+    common = ["--config", CONFIG, "--data", str(dataset_dir), "save_every=3", "device=cpu"]
+    assert motus_train([*common, "--out", str(tmp_path / "straight"), "--max-steps", "6"]) == 0
+    assert motus_train([*common, "--out", str(tmp_path / "resumed"), "--max-steps", "3"]) == 0
+    checkpoint = tmp_path / "resumed" / "checkpoint_step_3"
+    resume = ["--out", str(tmp_path / "resumed"), "--max-steps", "6", "--resume", str(checkpoint)]
+    assert motus_train([*common, *resume]) == 0
+    straight, resumed = losses(tmp_path / "straight"), losses(tmp_path / "resumed")
+    assert len(straight) == len(resumed) == 6
+    np.testing.assert_allclose(resumed, straight, rtol=1e-6)  # same data order, optimiser state and noise
+    model = Motus.build(load_config("motus_tiny"))
+    load_weights(model, tmp_path / "straight" / "checkpoint_step_6")  # loadable by the Motus agent
+
+
+def test_finetune_from_stage2_drops_only_the_action_encoder_and_decoder(tmp_path):
+    config = load_config("motus_tiny")
+    torch.manual_seed(1)
+    source = Motus.build(config)
+    save_checkpoint(source, config, tmp_path / "stage2")
+    torch.manual_seed(2)
+    target = Motus.build(config)
+    before = {k: v.clone() for k, v in released_state_dict(target).items()}
+    load_weights(target, tmp_path / "stage2", drop_prefixes=STAGE2_TO_STAGE3_DROPPED)
+    after, loaded = released_state_dict(target), released_state_dict(source)
+    dropped = [k for k in after if k.startswith(STAGE2_TO_STAGE3_DROPPED)]
+    assert dropped and all(torch.equal(after[k], before[k]) for k in dropped)
+    assert all(torch.equal(after[k], loaded[k]) for k in after if k not in dropped)
+
+
+def test_bad_training_input(tmp_path, capsys):
+    assert motus_train(["--config", CONFIG, "--data", str(tmp_path / "none"), "--out", str(tmp_path / "o")]) == 2
+    assert "does not exist" in capsys.readouterr().err
+    args = ["--config", CONFIG, "--data", str(tmp_path), "--out", str(tmp_path / "o"), "--resume", str(tmp_path / "x")]
+    assert motus_train(args) == 2
+    assert "resume.checkpoint_path" in capsys.readouterr().err
