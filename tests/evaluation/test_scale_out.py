@@ -27,26 +27,26 @@ def workspace(tmp_path_factory):
         ray.shutdown()
 
 
+def eval_args(workspace: Path, run_id: str, *args: str) -> list[str]:
+    return [
+        "--tasks",
+        TASKS,
+        "--seeds",
+        "2",
+        "--workers",
+        "2",
+        "--run-id",
+        run_id,
+        "--out",
+        str(workspace / "results"),
+        f"manifests={workspace / 'manifests'}",
+        *args,
+    ]
+
+
 def run(workspace: Path, run_id: str, *args: str) -> list[dict]:
-    out = workspace / "results"
-    code = motus_eval(
-        [
-            "--tasks",
-            TASKS,
-            "--seeds",
-            "2",
-            "--workers",
-            "2",
-            "--run-id",
-            run_id,
-            "--out",
-            str(out),
-            f"manifests={workspace / 'manifests'}",
-            *args,
-        ]
-    )
-    assert code == 0
-    return read_episodes(out / run_id / "episodes.jsonl")
+    assert motus_eval(eval_args(workspace, run_id, *args)) == 0
+    return read_episodes(workspace / "results" / run_id / "episodes.jsonl")
 
 
 def outcome(episodes: list[dict]) -> set[tuple]:
@@ -108,22 +108,7 @@ def test_a_server_that_disappears_fails_episodes_not_the_run(workspace):
     out = workspace / "results"
     ledger = out / "gone" / "episodes.jsonl"
     evaluation = subprocess.Popen(
-        [
-            str(BIN / "motus-eval"),
-            "--tasks",
-            TASKS,
-            "--seeds",
-            "2",
-            "--workers",
-            "2",
-            "--server",
-            address,
-            "--run-id",
-            "gone",
-            "--out",
-            str(out),
-            f"manifests={workspace / 'manifests'}",
-        ],
+        [str(BIN / "motus-eval"), *eval_args(workspace, "gone", "--server", address)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
