@@ -3,6 +3,7 @@ episodes, builds its agent once, and serves work items (seed verification or eva
 
 from __future__ import annotations
 
+import importlib
 import os
 import queue
 import signal
@@ -17,7 +18,7 @@ PARENT_CHECK_S = 2.0
 @dataclass(frozen=True)
 class WorkItem:
     id: int
-    kind: str  # "verify" (expert on a candidate seed), "episode" (run the agent), "collect" (record a demonstration)
+    kind: str  # "verify" (expert on a candidate seed), "episode" (run the agent), or a kind in WorkerConfig.handlers
     task: str
     domain: str
     seed: int
@@ -34,7 +35,8 @@ class WorkerConfig:
     video_dir: str | None = None
     video_stride: int = 1
     render_threads: int | None = None  # llvmpipe threads per worker; the pool sets cores // workers
-    collect_dir: str | None = None  # for "collect" items: the dataset being written (train/collect.py)
+    handlers: dict[str, str] = field(default_factory=dict)  # more item kinds: kind -> "module:function(env, item)"
+    handler_options: dict[str, Any] = field(default_factory=dict)  # keyword arguments for those functions
 
 
 def verify_seed(env, seed: int) -> dict[str, Any]:
@@ -93,11 +95,9 @@ class ItemRunner:
             env = self.environments[key]
             if item.kind == "verify":
                 return verify_seed(env, item.seed)
-            if item.kind == "collect":
-                from train.collect import TaskFolder, record_episode
-
-                folder = TaskFolder(Path(config.collect_dir), item.domain, item.task)
-                return record_episode(env, item.seed, folder.partial_video(item.seed))
+            if item.kind in config.handlers:
+                module, _, function = config.handlers[item.kind].partition(":")
+                return getattr(importlib.import_module(module), function)(env, item, **config.handler_options)
             if self.agent is None:
                 try:
                     self.agent = make_agent(config.agent, **config.agent_kwargs)

@@ -68,6 +68,12 @@ def record_episode(env, seed: int, video_path: Path) -> dict[str, Any]:
     return {"accepted": True, "qpos": np.asarray(qpos, dtype=np.float32), "instruction": info["instruction"]}
 
 
+def record_item(env, item, dataset: str) -> dict[str, Any]:
+    """The worker-side handler of "collect" items (see evaluation.worker.WorkerConfig.handlers)."""
+    folder = TaskFolder(Path(dataset), item.domain, item.task)
+    return record_episode(env, item.seed, folder.partial_video(item.seed))
+
+
 class TaskFolder:
     """One task's folder in the dataset, with the bookkeeping that makes collection resumable."""
 
@@ -129,7 +135,12 @@ def collect(
 
     folders = {task: TaskFolder(out, domain, task) for task in tasks}
     limit = max_candidates or 3 * episodes + 20
-    config = WorkerConfig(agent="expert", embodiment=embodiment, collect_dir=str(out))
+    config = WorkerConfig(
+        agent="expert",
+        embodiment=embodiment,
+        handlers={"collect": "train.collect:record_item"},
+        handler_options={"dataset": str(out)},
+    )
     todo = sum(max(0, episodes - len(f.seeds)) for f in folders.values())
     with WorkerPool(config, workers, timeout_s=1800) as pool, tqdm(total=todo, desc="collecting", unit="ep") as bar:
         while True:
