@@ -34,7 +34,7 @@ class WorkerConfig:
     video: str = "none"  # none | failures | all
     video_dir: str | None = None
     video_stride: int = 1
-    render_threads: int | None = None  # llvmpipe threads per worker; the pool sets cores // workers
+    render_threads: int | None = None  # CPU threads per worker (rendering, torch); the pool sets cores // workers
     handlers: dict[str, str] = field(default_factory=dict)  # more item kinds: kind -> "module:function(env, item)"
     handler_options: dict[str, Any] = field(default_factory=dict)  # keyword arguments for those functions
 
@@ -76,8 +76,9 @@ class ItemRunner:
     Used by the local worker processes and by the Ray actors alike."""
 
     def __init__(self, config: WorkerConfig):
-        if config.render_threads:  # software rendering: share the cores between workers instead of oversubscribing
-            os.environ.setdefault("LP_NUM_THREADS", str(config.render_threads))
+        if config.render_threads:  # share the cores between workers instead of oversubscribing them
+            os.environ.setdefault("LP_NUM_THREADS", str(config.render_threads))  # software rendering
+            os.environ.setdefault("OMP_NUM_THREADS", str(config.render_threads))  # torch (a policy in the worker)
         self.config = config
         self.environments: dict = {}
         self.agent = None
