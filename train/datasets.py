@@ -88,6 +88,43 @@ def scan_robotwin(root: str | Path, domain: str = "clean", tasks: list[str] | No
     return episodes
 
 
+def scan_real_world(root: str | Path, tasks: list[str] | None = None) -> list[Episode]:
+    """Episodes of the real-robot layout (ac_one, aloha_agilex_2): ``<root>/<category>/<variant>/{videos,qpos}/<i>``
+    with one instruction per variant (``instructions/task.txt`` and its umT5 embedding ``instructions/task.pt``).
+    The task name is ``<category>/<variant>``; ``tasks`` selects by that name or by category."""
+    root = Path(root)
+    if not root.is_dir():
+        raise DatasetError(f"dataset folder {root} does not exist")
+    episodes = []
+    for folder in sorted(p.parent for p in root.glob("*/*/qpos") if p.is_dir()):
+        name = f"{folder.parent.name}/{folder.name}"
+        if tasks and name not in tasks and folder.parent.name not in tasks:
+            continue
+        instruction, embedding = folder / "instructions" / "task.txt", folder / "instructions" / "task.pt"
+        if not embedding.is_file():
+            raise DatasetError(f"{folder} lacks {embedding} (the variant's umT5 instruction embedding)")
+        for qpos in sorted((folder / "qpos").glob("*.pt"), key=lambda p: (len(p.stem), p.stem)):
+            video = folder / "videos" / f"{qpos.stem}.mp4"
+            if not video.is_file():
+                raise DatasetError(f"episode {qpos} lacks {video}")
+            episodes.append(Episode(name, "real", qpos, video, instruction, embedding))
+    if not episodes:
+        raise DatasetError(f"no episodes under {root}" + (f" for tasks {tasks}" if tasks else ""))
+    return episodes
+
+
+DATASET_TYPES = {"robotwin": "RoboTwin layout", "ac_one": "real-world layout", "aloha_agilex_2": "real-world layout"}
+
+
+def scan_dataset(kind: str, root: str | Path, domain: str = "clean", tasks: list[str] | None = None) -> list[Episode]:
+    """The episodes of a dataset of the given type (the seed README's ``dataset.type``)."""
+    if kind == "robotwin":
+        return scan_robotwin(root, domain, tasks)
+    if kind in ("ac_one", "aloha_agilex_2"):
+        return scan_real_world(root, tasks)
+    raise DatasetError(f"unknown dataset type {kind!r}; valid: {', '.join(DATASET_TYPES)}")
+
+
 @lru_cache(maxsize=64)
 def decode_video(path: str, height: int, width: int) -> np.ndarray:
     """All frames of an episode video as uint8 [T, height, width, 3] (cached: samples reuse their episode)."""

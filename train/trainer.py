@@ -21,7 +21,7 @@ import torch
 
 from motus.checkpoint import STAGE2_TO_STAGE3_DROPPED, CheckpointError, save_checkpoint
 from motus.runtime import MotusRuntime
-from train.datasets import Cutting, MotusDataset, collate, dataset_summary, scan_robotwin
+from train.datasets import Cutting, MotusDataset, collate, dataset_summary, scan_dataset
 
 log = logging.getLogger(__name__)
 STATE_NAME = "training_state.pt"
@@ -75,7 +75,7 @@ def build_dataset(cfg, runtime: MotusRuntime) -> MotusDataset:
     if not cfg.data.root:
         raise TrainConfigError("no training data: give --data DIR (a motus-collect folder)")
     tasks = list(cfg.data.tasks) if cfg.data.tasks else None
-    episodes = scan_robotwin(cfg.data.root, cfg.data.domain, tasks)
+    episodes = scan_dataset(cfg.data.type, cfg.data.root, cfg.data.domain, tasks)
     cutting = Cutting(model.num_video_frames, model.video_action_freq_ratio, int(cfg.data.downsample))
     dataset = MotusDataset(
         episodes,
@@ -131,6 +131,7 @@ def train(cfg) -> dict[str, Any]:
         json.dumps({"start": start_mode, "dataset": dataset_summary(dataset), **_plain(cfg)}, indent=1)
     )
     metrics_file = (out / "metrics.jsonl").open("a")
+    tracker = start_tracker(cfg, out)
     last: dict[str, float] = {}
     bar = tqdm(total=int(cfg.max_steps), initial=step, desc="training", unit="step")
     while step < int(cfg.max_steps):
@@ -164,13 +165,37 @@ def train(cfg) -> dict[str, Any]:
         }
         metrics_file.write(json.dumps(last) + "\n")
         metrics_file.flush()
+        if tracker is not None:
+            tracker.log({f"train/{k}": v for k, v in last.items() if k != "step"}, step=step)
         bar.set_postfix(loss=f"{totals['loss']:.4f}", lr=f"{last['lr']:.2e}")
         bar.update(1)
         if step % int(cfg.save_every) == 0 or step == int(cfg.max_steps):
             save(out, step, runtime, optimizer, scheduler, order)
     bar.close()
     metrics_file.close()
+    if tracker is not None:
+        tracker.finish()
     return {"step": step, "last": last, "checkpoint": str(out / f"checkpoint_step_{step}")}
+
+
+def start_tracker(cfg, out: Path):
+    """wandb (offline unless WANDB_MODE says otherwise) when ``logging.backend=wandb``; metrics.jsonl always."""
+    backend = cfg.logging.backend
+    if backend in (None, "none"):
+        return None
+    if backend != "wandb":
+        raise TrainConfigError(f"unknown logging.backend {backend!r}; valid: none, wandb")
+    import os
+
+    import wandb
+
+    return wandb.init(
+        project=cfg.logging.project,
+        dir=str(out),
+        config=_plain(cfg),
+        mode=os.environ.get("WANDB_MODE", "offline"),
+        name=out.name,
+    )
 
 
 def _plain(cfg) -> dict[str, Any]:

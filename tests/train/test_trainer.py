@@ -14,7 +14,7 @@ from motus.config import load_config
 from motus.model import Motus
 from train.cli import main as motus_train
 from train.collect import main as motus_collect
-from train.datasets import Cutting, DatasetError, MotusDataset, scan_robotwin
+from train.datasets import Cutting, DatasetError, MotusDataset, scan_dataset, scan_robotwin
 
 CONFIG = "configs/train/motus_tiny_embedded.yaml"
 
@@ -107,3 +107,34 @@ def test_bad_training_input(tmp_path, capsys):
     args = ["--config", CONFIG, "--data", str(tmp_path), "--out", str(tmp_path / "o"), "--resume", str(tmp_path / "x")]
     assert motus_train(args) == 2
     assert "resume.checkpoint_path" in capsys.readouterr().err
+
+
+def test_real_world_layout(dataset_dir, tmp_path):
+    """ac_one / aloha_agilex_2: one instruction per task variant, episodes share it."""
+    source = dataset_dir / "clean" / "click_bell"
+    variant = tmp_path / "ac_one" / "desk" / "press_bell"
+    for sub in ("qpos", "videos"):
+        shutil.copytree(source / sub, variant / sub)
+    (variant / "instructions").mkdir()
+    (variant / "instructions" / "task.txt").write_text("press the bell\n")
+    shutil.copy(source / "umt5_wan" / "0.pt", variant / "instructions" / "task.pt")
+    episodes = scan_dataset("ac_one", tmp_path / "ac_one")
+    assert [e.task for e in episodes] == ["desk/press_bell"] and episodes[0].domain == "real"
+    sample = MotusDataset(episodes, Cutting(), 192, 160, 32)[0]
+    assert sample["instruction"] == "press the bell" and sample["video"].shape == (9, 192, 160, 3)
+    assert scan_dataset("aloha_agilex_2", tmp_path / "ac_one", tasks=["desk"])[0].qpos == episodes[0].qpos
+    (variant / "instructions" / "task.pt").unlink()
+    with pytest.raises(DatasetError, match="task.pt"):
+        scan_dataset("ac_one", tmp_path / "ac_one")
+    with pytest.raises(DatasetError, match="valid: robotwin, ac_one, aloha_agilex_2"):
+        scan_dataset("lerobot", tmp_path)
+
+
+def test_wandb_logging_offline(dataset_dir, tmp_path, monkeypatch):
+    pytest.importorskip("wandb")
+    monkeypatch.setenv("WANDB_MODE", "offline")
+    monkeypatch.setenv("WANDB_SILENT", "true")
+    args = ["--config", CONFIG, "--data", str(dataset_dir), "--out", str(tmp_path / "run"), "--max-steps", "2"]
+    assert motus_train([*args, "logging.backend=wandb", "device=cpu"]) == 0
+    (run,) = (tmp_path / "run" / "wandb").glob("offline-run-*")
+    assert any(run.rglob("*.wandb")) and len(losses(tmp_path / "run")) == 2
