@@ -9,6 +9,7 @@ skipped, so rerunning a run id resumes it.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import importlib.metadata
 import os
@@ -117,13 +118,7 @@ def agent_arguments(cfg, agent: str, manifests: Path) -> dict[str, Any]:
     if agent == "remote":
         if not kwargs.get("server"):
             raise EvalConfigError("agent 'remote' needs --server ws://HOST:PORT")
-        from agents import AgentError
-        from agents.remote import RemoteAgent
-
-        try:
-            RemoteAgent(kwargs["server"], kwargs.get("token"), retries=1).probe()
-        except (AgentError, ValueError) as exc:
-            raise EvalConfigError(str(exc)) from exc
+        server_identity(kwargs)  # fail fast when the server is gone or refuses the token
     if agent == "replay" and not kwargs.get("dataset"):
         raise EvalConfigError("agent 'replay' needs agents.replay.dataset=<Motus-layout dataset folder>")
     if agent == "motus":
@@ -141,14 +136,21 @@ def agent_arguments(cfg, agent: str, manifests: Path) -> dict[str, Any]:
     return kwargs
 
 
-def server_identity(agent: str, kwargs: dict[str, Any]) -> dict[str, Any] | None:
-    """The served model's identity, recorded in run.json for runs against a policy server."""
-    if agent != "remote":
-        return None
+@functools.cache
+def _probe(server: str, token: str | None) -> dict[str, Any]:
+    from agents import AgentError
     from agents.remote import RemoteAgent
 
-    metadata = RemoteAgent(kwargs["server"], kwargs.get("token"), retries=1).probe()
-    return {"server": kwargs["server"], "agent": metadata.get("agent"), "model": metadata.get("model")}
+    try:
+        metadata = RemoteAgent(server, token, retries=1).probe()
+    except (AgentError, ValueError) as exc:
+        raise EvalConfigError(str(exc)) from exc
+    return {"server": server, "agent": metadata.get("agent"), "model": metadata.get("model")}
+
+
+def server_identity(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """The served model's identity (recorded in run.json); one connection per run, however often it is asked."""
+    return _probe(kwargs["server"], kwargs.get("token"))
 
 
 def environment_versions() -> dict[str, str]:
@@ -239,7 +241,7 @@ def make_plan(cfg) -> EvalPlan:
         "command": sys.argv,
         "workers": workers,
         "launcher": cfg.launcher,
-        "server": server_identity(agent, agent_kwargs),
+        "server": server_identity(agent_kwargs) if agent == "remote" else None,
         "video": cfg.video,
     }
     return plan
