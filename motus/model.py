@@ -125,6 +125,19 @@ class Motus(MotusTransformer):
             action.append(torch.randn(cfg.action_chunk_size, cfg.action_dim, generator=generator))
         return torch.stack(video).to(self.device), torch.stack(action).to(self.device)
 
+    def draw_training_noise(
+        self, video_shape: torch.Size, action_shape: torch.Size, generator: torch.Generator | None
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        """One sample's video and action noise levels and noise, in a fixed order from ``generator``."""
+        sigma_video = self.schedule.training_sigmas(1, generator)[0]
+        sigma_action = self.schedule.training_sigmas(1, generator)[0]
+        return (
+            sigma_video,
+            sigma_action,
+            torch.randn(video_shape, generator=generator),
+            torch.randn(action_shape, generator=generator),
+        )
+
     @torch.no_grad()
     def sample(
         self,
@@ -203,17 +216,20 @@ class Motus(MotusTransformer):
         state: torch.Tensor,
         actions: torch.Tensor,
         chunk: ChunkContext,
-        generator: torch.Generator | None = None,
+        generators: list[torch.Generator] | None = None,
     ) -> dict[str, torch.Tensor]:
         """Rectified-flow loss with an independent noise level per sample for video and for actions (UniDiffuser).
 
-        The condition latent is kept clean in the input and left out of the video loss.
+        The condition latent is kept clean in the input and left out of the video loss. Each sample's noise levels
+        and noise come from its own CPU generator, so a sample's loss does not depend on how the global batch is
+        split over processes (a 2-process run reproduces the single-process run).
         """
         batch, device = clean_latents.shape[0], self.device
-        sigma_video = self.schedule.training_sigmas(batch, generator).to(device)
-        sigma_action = self.schedule.training_sigmas(batch, generator).to(device)
-        video_noise = torch.randn(clean_latents.shape, generator=generator).to(device)
-        action_noise = torch.randn(actions.shape, generator=generator).to(device)
+        if generators is not None and len(generators) != batch:
+            raise InputShapeError(f"{len(generators)} generators for a batch of {batch}")
+        per_sample = generators if generators is not None else [None] * batch
+        draws = [self.draw_training_noise(clean_latents.shape[1:], actions.shape[1:], g) for g in per_sample]
+        sigma_video, sigma_action, video_noise, action_noise = (torch.stack(part).to(device) for part in zip(*draws))
         clean_latents, actions = clean_latents.to(device).float(), actions.to(device).float()
         noisy_video = FlowSchedule.add_noise(clean_latents, video_noise, sigma_video)
         noisy_video[:, :, :1] = condition_latent.to(device)

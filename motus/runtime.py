@@ -235,7 +235,7 @@ class MotusRuntime:
         actions: np.ndarray,
         *,
         t5_embeddings: list[torch.Tensor] | None = None,
-        generator: torch.Generator | None = None,
+        generators: list[torch.Generator] | None = None,
     ) -> dict[str, torch.Tensor]:
         """The rectified-flow loss for a batch: ``videos`` uint8 [B, 1 + T, H, W, 3] (condition frame first),
         ``state`` [B, state_dim], ``actions`` [B, K, action_dim]. Frozen parts run without gradients."""
@@ -258,4 +258,4 @@ class MotusRuntime:
         chunk = self.model.chunk_context(self.processor(list(videos[:, 0]), instructions), context)
         state_t = torch.as_tensor(np.asarray(state, dtype=np.float32))
         self.model.check_state(state_t, videos.shape[0])
-        return self.model.loss(clean, condition, state_t, torch.as_tensor(actions).float(), chunk, generator)
+        return self.model.loss(clean, condition, state_t, torch.as_tensor(actions).float(), chunk, generators)

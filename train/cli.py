@@ -27,6 +27,7 @@ def main(argv: list[str] | None = None) -> int:
     from motus.checkpoint import CheckpointError
     from motus.config import ConfigError
     from train.datasets import DatasetError
+    from train.distributed import DistributedError
     from train.trainer import TrainConfigError, train
 
     parser = argparse.ArgumentParser(
@@ -35,6 +36,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--config", default="configs/train/motus_tiny_embedded.yaml")
     for flag in FLAGS:
         parser.add_argument(f"--{flag.replace('_', '-')}", dest=flag, default=None)
+    # The deepspeed launcher passes --local_rank; LOCAL_RANK in the environment says the same.
+    parser.add_argument("--local_rank", "--local-rank", type=int, default=None, help=argparse.SUPPRESS)
     args, rest = parser.parse_known_args(argv)
     bad = [token for token in rest if "=" not in token or token.startswith("-")]
     if bad:
@@ -53,6 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     except (
         TrainConfigError,
         DatasetError,
+        DistributedError,
         CheckpointError,
         ConfigError,
         HydraException,

@@ -20,8 +20,22 @@ import numpy as np
 import torch
 
 from motus.checkpoint import STAGE2_TO_STAGE3_DROPPED, CheckpointError, save_checkpoint
-from motus.runtime import MotusRuntime
+from motus.runtime import MotusRuntime, resolve_device
 from train.datasets import Cutting, MotusDataset, collate, dataset_summary, scan_dataset
+from train.distributed import (
+    DeepSpeedEngine,
+    PlainEngine,
+    ProcessInfo,
+    barrier,
+    deepspeed_config,
+    device_for,
+    join_process_group,
+    leave_process_group,
+    mean_over_ranks,
+    parameter_groups,
+    process_info,
+    resolve_strategy,
+)
 
 log = logging.getLogger(__name__)
 STATE_NAME = "training_state.pt"
@@ -55,19 +69,27 @@ def warmup_lambda(warmup_steps: int):
     return lambda step: min(1.0, (step + 1) / max(1, warmup_steps))
 
 
-def build_runtime(cfg) -> tuple[MotusRuntime, str]:
+DTYPES = {"auto": None, "float32": torch.float32, "bfloat16": torch.bfloat16}
+
+
+def build_runtime(cfg, device: torch.device) -> tuple[MotusRuntime, str]:
     """The model to train: resume > fine-tune > from scratch (as the seed README defines them)."""
+    if cfg.dtype not in DTYPES:
+        raise TrainConfigError(f"unknown dtype {cfg.dtype!r}; valid: {', '.join(DTYPES)}")
+    dtype = DTYPES[cfg.dtype]
     resume, finetune = cfg.resume.checkpoint_path, cfg.finetune.checkpoint_path
     for label, path in (("resume", resume), ("finetune", finetune)):
         if path and not Path(path).exists():
             raise TrainConfigError(f"{label}.checkpoint_path {path} does not exist")
     if resume:
-        return MotusRuntime.load(resume, cfg.model, device=cfg.device, use_t5=False), "resume"
+        return MotusRuntime.load(resume, cfg.model, device=str(device), dtype=dtype, use_t5=False), "resume"
     if finetune:
         drop = STAGE2_TO_STAGE3_DROPPED if cfg.finetune.from_stage2 else ()
-        return MotusRuntime.load(finetune, cfg.model, device=cfg.device, drop_prefixes=drop), "finetune"
+        return MotusRuntime.load(finetune, cfg.model, device=str(device), dtype=dtype, drop_prefixes=drop), "finetune"
     torch.manual_seed(cfg.seed)
-    return MotusRuntime.load(None, cfg.model, device=cfg.device, random_init=True, pretrained_vlm=True), "scratch"
+    return MotusRuntime.load(
+        None, cfg.model, device=str(device), dtype=dtype, random_init=True, pretrained_vlm=True
+    ), "scratch"
 
 
 def build_dataset(cfg, runtime: MotusRuntime) -> MotusDataset:
@@ -88,93 +110,131 @@ def build_dataset(cfg, runtime: MotusRuntime) -> MotusDataset:
     return dataset
 
 
-def save(out: Path, step: int, runtime: MotusRuntime, optimizer, scheduler, order: DataOrder) -> Path:
+def save(out: Path, step: int, runtime: MotusRuntime, engine, order: DataOrder, info: ProcessInfo) -> Path:
+    """Weights in our format (rank 0) plus the training state; DeepSpeed writes its per-rank shards collectively."""
     folder = out / f"checkpoint_step_{step}"
-    save_checkpoint(runtime.model, runtime.config, folder)
-    torch.save(
-        {
-            "step": step,
-            "optimizer": optimizer.state_dict(),
-            "scheduler": scheduler.state_dict(),
-            "order": order.__dict__,
-        },
-        folder / STATE_NAME,
-    )
-    (out / "latest").write_text(folder.name + "\n")
+    if info.is_main:
+        save_checkpoint(runtime.model, runtime.config, folder)
+    state = engine.save_state(folder, info)
+    if info.is_main:
+        torch.save({"step": step, "order": order.__dict__, **state}, folder / STATE_NAME)
+        (out / "latest").write_text(folder.name + "\n")
+    barrier()
     return folder
 
 
+def sample_generators(seed: int, step: int, micro: int, positions: list[int]) -> list[torch.Generator]:
+    """One noise generator per sample, from (seed, step, micro step, position in the global batch)."""
+    return [
+        torch.Generator().manual_seed(int(np.random.SeedSequence([seed, step, micro, p]).generate_state(1)[0]))
+        for p in positions
+    ]
+
+
+def build_engine(cfg, runtime: MotusRuntime, strategy: str):
+    parameters = list(runtime.model.trainable_parameters())
+    opt = cfg.optimizer
+    optimizer = torch.optim.AdamW(
+        parameter_groups(parameters), lr=opt.lr, betas=tuple(opt.betas), weight_decay=opt.weight_decay
+    )
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, warmup_lambda(int(opt.warmup_steps)))
+    if strategy == "deepspeed":
+        config = deepspeed_config(
+            cfg.distributed.deepspeed_config, int(cfg.batch_size), int(cfg.grad_accumulation), float(opt.grad_clip)
+        )
+        return DeepSpeedEngine(runtime.model, optimizer, scheduler, config)
+    return PlainEngine(parameters, optimizer, scheduler, float(opt.grad_clip), int(cfg.grad_accumulation))
+
+
 def train(cfg) -> dict[str, Any]:
+    """Train under whichever launcher started this process (plain python, torchrun, deepspeed, srun)."""
+    info = process_info()
+    strategy = resolve_strategy(cfg.distributed.strategy, info)
+    device = device_for(resolve_device(cfg.device), info)
+    join_process_group(info, device, always=strategy == "deepspeed")
+    try:
+        return _train(cfg, info, strategy, device)
+    finally:
+        leave_process_group()
+
+
+def _train(cfg, info: ProcessInfo, strategy: str, device: torch.device) -> dict[str, Any]:
     from tqdm import tqdm
 
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
-    runtime, start_mode = build_runtime(cfg)
+    runtime, start_mode = build_runtime(cfg, device)
     dataset = build_dataset(cfg, runtime)
-    model = runtime.model.train()
-    parameters = list(model.trainable_parameters())
-    opt = cfg.optimizer
-    optimizer = torch.optim.AdamW(parameters, lr=opt.lr, betas=tuple(opt.betas), weight_decay=opt.weight_decay)
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, warmup_lambda(int(opt.warmup_steps)))
-    order = DataOrder(len(dataset), int(cfg.batch_size), int(cfg.seed))
+    runtime.model.train()
+    engine = build_engine(cfg, runtime, strategy)
+    micro_batch, accumulation = int(cfg.batch_size), int(cfg.grad_accumulation)
+    global_batch = micro_batch * info.world_size
+    if len(dataset) < global_batch:
+        raise TrainConfigError(f"{len(dataset)} samples cannot fill one global batch of {global_batch}")
+    order = DataOrder(len(dataset), global_batch, int(cfg.seed))
     step = 0
     if start_mode == "resume":
-        state_file = Path(cfg.resume.checkpoint_path) / STATE_NAME
+        folder = Path(cfg.resume.checkpoint_path)
+        state_file = folder / STATE_NAME
         if not state_file.is_file():
             raise CheckpointError(f"{state_file} not found: resume needs a checkpoint written by motus-train")
         state = torch.load(state_file, map_location="cpu", weights_only=False)
-        optimizer.load_state_dict(state["optimizer"])
-        scheduler.load_state_dict(state["scheduler"])
+        if state["order"]["batch_size"] != global_batch:
+            raise TrainConfigError(
+                f"{folder} was trained with a global batch of {state['order']['batch_size']}; this run has "
+                f"{global_batch} (batch_size x processes): resume with the same"
+            )
+        engine.load_state(folder, state)
         order = DataOrder(**state["order"])
         step = int(state["step"])
-    (out / "train_config.json").write_text(
-        json.dumps({"start": start_mode, "dataset": dataset_summary(dataset), **_plain(cfg)}, indent=1)
-    )
-    metrics_file = (out / "metrics.jsonl").open("a")
-    tracker = start_tracker(cfg, out)
+    metrics_file = tracker = None
+    if info.is_main:
+        summary = {"start": start_mode, "strategy": strategy, "world_size": info.world_size}
+        (out / "train_config.json").write_text(
+            json.dumps({**summary, "dataset": dataset_summary(dataset), **_plain(cfg)}, indent=1)
+        )
+        metrics_file = (out / "metrics.jsonl").open("a")
+        tracker = start_tracker(cfg, out)
     last: dict[str, float] = {}
-    bar = tqdm(total=int(cfg.max_steps), initial=step, desc="training", unit="step")
+    bar = tqdm(total=int(cfg.max_steps), initial=step, desc="training", unit="step", disable=not info.is_main)
+    mine = slice(info.rank * micro_batch, (info.rank + 1) * micro_batch)
     while step < int(cfg.max_steps):
         started = time.perf_counter()
-        optimizer.zero_grad(set_to_none=True)
+        engine.zero_grad()
         totals: dict[str, float] = {}
-        for micro in range(int(cfg.grad_accumulation)):
-            batch = collate([dataset[i] for i in order.next_batch()])
-            generator = torch.Generator().manual_seed(int(cfg.seed) * 1_000_003 + step * 97 + micro)
+        for micro in range(accumulation):
+            positions = list(range(global_batch))[mine]
+            batch = collate([dataset[i] for i in order.next_batch()[mine]])
             losses = runtime.training_loss(
                 batch["video"],
                 batch["instruction"],
                 batch["state"],
                 batch["actions"],
                 t5_embeddings=batch["t5"],
-                generator=generator,
+                generators=sample_generators(int(cfg.seed), step, micro, positions),
             )
-            (losses["loss"] / int(cfg.grad_accumulation)).backward()
+            engine.backward(losses["loss"])
             for key, value in losses.items():
-                totals[key] = totals.get(key, 0.0) + float(value.detach()) / int(cfg.grad_accumulation)
-        grad_norm = float(torch.nn.utils.clip_grad_norm_(parameters, float(opt.grad_clip)))
-        optimizer.step()
-        scheduler.step()
+                totals[key] = totals.get(key, 0.0) + float(value.detach()) / accumulation
+        grad_norm = engine.step()
+        totals = mean_over_ranks(totals, device)
         step += 1
-        last = {
-            "step": step,
-            **totals,
-            "grad_norm": grad_norm,
-            "lr": scheduler.get_last_lr()[0],
-            "step_s": time.perf_counter() - started,
-        }
-        metrics_file.write(json.dumps(last) + "\n")
-        metrics_file.flush()
-        if tracker is not None:
-            tracker.log({f"train/{k}": v for k, v in last.items() if k != "step"}, step=step)
+        elapsed = time.perf_counter() - started
+        last = {"step": step, **totals, "grad_norm": grad_norm, "lr": engine.lr, "step_s": elapsed}
+        if info.is_main:
+            metrics_file.write(json.dumps(last) + "\n")
+            metrics_file.flush()
+            if tracker is not None:
+                tracker.log({f"train/{k}": v for k, v in last.items() if k != "step"}, step=step)
         bar.set_postfix(loss=f"{totals['loss']:.4f}", lr=f"{last['lr']:.2e}")
         bar.update(1)
         if step % int(cfg.save_every) == 0 or step == int(cfg.max_steps):
-            save(out, step, runtime, optimizer, scheduler, order)
+            save(out, step, runtime, engine, order, info)
     bar.close()
-    metrics_file.close()
-    if tracker is not None:
-        tracker.finish()
+    if info.is_main:
+        metrics_file.close()
+        if tracker is not None:
+            tracker.finish()
     return {"step": step, "last": last, "checkpoint": str(out / f"checkpoint_step_{step}")}
 
 

@@ -25,7 +25,7 @@ def test_tiny_model_overfits_one_batch(tiny_runtime, tiny_config):
     losses = []
     for _ in range(60):
         out = runtime.training_loss(
-            videos, ["lift the pot", "click the bell"], state, actions, generator=torch.Generator().manual_seed(0)
+            videos, ["lift the pot", "click the bell"], state, actions, generators=[torch.Generator().manual_seed(i) for i in range(2)]
         )
         optimizer.zero_grad()
         out["loss"].backward()
