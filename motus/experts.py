@@ -29,7 +29,9 @@ def sincos_positions(length: int, dim: int) -> torch.Tensor:
     """Fixed 1-D sin-cos position table [length, dim] ([sin | cos], as the release's action encoder uses)."""
     omega = 1.0 / 10000 ** (np.arange(dim // 2, dtype=np.float64) / (dim / 2))
     angles = np.outer(np.arange(length, dtype=np.float64), omega)
-    return torch.from_numpy(np.concatenate([np.sin(angles), np.cos(angles)], axis=1)).float()
+    table = np.concatenate([np.sin(angles), np.cos(angles)], axis=1)
+    # as_tensor with the default device: from_numpy would ignore a `with torch.device(...)` build context.
+    return torch.as_tensor(table, dtype=torch.float32, device=torch.get_default_device())
 
 
 def feed_forward(dim: int, ffn_dim: int) -> nn.Sequential:

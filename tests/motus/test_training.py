@@ -7,6 +7,7 @@ import copy
 import numpy as np
 import torch
 
+from motus.model import Motus
 from motus.runtime import MotusRuntime
 
 
@@ -33,3 +34,14 @@ def test_tiny_model_overfits_one_batch(tiny_runtime, tiny_config):
         losses.append(float(out["loss"].detach()))
     assert losses[-1] < losses[0] / 10, losses
     assert all(torch.equal(v, model.vlm_model.state_dict()[k]) for k, v in vlm_before.items())  # VLM frozen
+
+
+def test_every_tensor_is_built_on_the_requested_device(tiny_config):
+    """A tensor made outside the build's device context (e.g. torch.from_numpy) stays on the CPU and breaks the
+    model on a GPU; building on the meta device finds such tensors without one."""
+    from motus.model import meta_device
+
+    with meta_device():
+        model = Motus(tiny_config)
+    stray = [name for name, t in [*model.named_parameters(), *model.named_buffers()] if t.device.type != "meta"]
+    assert stray == []
