@@ -36,7 +36,8 @@ install_vulkan() {
 install_system_packages() {
   local need=()
   # chromium: the real browser the HTML-report tests open (driven by Playwright with this system binary)
-  for pkg in libgl1 libegl1 chromium; do
+  # g++: DeepSpeed builds its CPU communication op on first use (ZeRO on CPU ranks)
+  for pkg in libgl1 libegl1 chromium g++; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || need+=("$pkg")
   done
   if [ ${#need[@]} -gt 0 ]; then
@@ -53,7 +54,8 @@ install_venv() {
   log "creating virtual environment at .venv (pinned dependencies)"
   [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
   "$VENV/bin/pip" install -q --upgrade pip
-  "$VENV/bin/pip" install -q -r requirements/lock.txt
+  # DeepSpeed ships as a source package: install it without prebuilt ops (they are compiled when first used)
+  DS_BUILD_OPS=0 "$VENV/bin/pip" install -q -r requirements/lock.txt
   "$VENV/bin/pip" install -q --no-deps -e ".[dev]"
   mkdir -p "$STAMP_DIR" && rm -f "$STAMP_DIR"/venv-* && touch "$STAMP_DIR/venv-$want"
 }

@@ -7,6 +7,7 @@ motus-train --config configs/train/motus_tiny_embedded.yaml --data DIR --out DIR
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -64,6 +65,8 @@ def main(argv: list[str] | None = None) -> int:
     ) as exc:
         print(f"motus-train: error: {exc}", file=sys.stderr)
         return 2
+    if os.environ.get("RANK", "0") != "0":
+        return 0  # rank 0 reports for the run
     print(
         f"trained to step {result['step']}: loss {result['last'].get('loss', float('nan')):.4f}; "
         f"checkpoint {result['checkpoint']}"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import shutil
 
 import numpy as np
@@ -13,19 +12,9 @@ from motus.checkpoint import STAGE2_TO_STAGE3_DROPPED, load_weights, released_st
 from motus.config import load_config
 from motus.model import Motus
 from train.cli import main as motus_train
-from train.collect import main as motus_collect
 from train.datasets import Cutting, DatasetError, MotusDataset, scan_dataset, scan_robotwin
 
 CONFIG = "configs/train/motus_tiny_embedded.yaml"
-
-
-@pytest.fixture(scope="module")
-def dataset_dir(tmp_path_factory):
-    out = tmp_path_factory.mktemp("sft-data")
-    assert (
-        motus_collect(["--tasks", "click_bell,lift_pot", "--episodes", "1", "--out", str(out), "--workers", "2"]) == 0
-    )
-    return out
 
 
 def test_cutting_indices():
@@ -68,18 +57,14 @@ def test_bad_datasets_name_the_file(dataset_dir, tmp_path):
         MotusDataset(scan_robotwin(broken, tasks=["click_bell"]), Cutting(), 192, 160, 32)
 
 
-def losses(folder) -> list[float]:
-    return [json.loads(line)["loss"] for line in (folder / "metrics.jsonl").read_text().splitlines()]
-
-
-def test_resume_continues_with_the_same_losses(dataset_dir, tmp_path):
+def test_resume_continues_with_the_same_losses(dataset_dir, tmp_path, read_losses):
     common = ["--config", CONFIG, "--data", str(dataset_dir), "save_every=3", "device=cpu"]
     assert motus_train([*common, "--out", str(tmp_path / "straight"), "--max-steps", "6"]) == 0
     assert motus_train([*common, "--out", str(tmp_path / "resumed"), "--max-steps", "3"]) == 0
     checkpoint = tmp_path / "resumed" / "checkpoint_step_3"
     resume = ["--out", str(tmp_path / "resumed"), "--max-steps", "6", "--resume", str(checkpoint)]
     assert motus_train([*common, *resume]) == 0
-    straight, resumed = losses(tmp_path / "straight"), losses(tmp_path / "resumed")
+    straight, resumed = read_losses(tmp_path / "straight"), read_losses(tmp_path / "resumed")
     assert len(straight) == len(resumed) == 6
     np.testing.assert_allclose(resumed, straight, rtol=1e-6)  # same data order, optimiser state and noise
     model = Motus.build(load_config("motus_tiny"))
@@ -130,11 +115,11 @@ def test_real_world_layout(dataset_dir, tmp_path):
         scan_dataset("lerobot", tmp_path)
 
 
-def test_wandb_logging_offline(dataset_dir, tmp_path, monkeypatch):
+def test_wandb_logging_offline(dataset_dir, tmp_path, monkeypatch, read_losses):
     pytest.importorskip("wandb")
     monkeypatch.setenv("WANDB_MODE", "offline")
     monkeypatch.setenv("WANDB_SILENT", "true")
     args = ["--config", CONFIG, "--data", str(dataset_dir), "--out", str(tmp_path / "run"), "--max-steps", "2"]
     assert motus_train([*args, "logging.backend=wandb", "device=cpu"]) == 0
     (run,) = (tmp_path / "run" / "wandb").glob("offline-run-*")
-    assert any(run.rglob("*.wandb")) and len(losses(tmp_path / "run")) == 2
+    assert any(run.rglob("*.wandb")) and len(read_losses(tmp_path / "run")) == 2
