@@ -24,10 +24,10 @@ def test_tiny_model_overfits_one_batch(tiny_runtime, tiny_config):
     optimizer = torch.optim.AdamW(list(model.trainable_parameters()), lr=3e-3, betas=(0.9, 0.95), weight_decay=0.01)
     vlm_before = {k: v.clone() for k, v in model.vlm_model.state_dict().items()}
     losses = []
+    instructions = ["lift the pot", "click the bell"]
     for _ in range(60):
-        out = runtime.training_loss(
-            videos, ["lift the pot", "click the bell"], state, actions, generators=[torch.Generator().manual_seed(i) for i in range(2)]
-        )
+        generators = [torch.Generator().manual_seed(i) for i in range(2)]  # fixed noise
+        out = runtime.training_loss(videos, instructions, state, actions, generators=generators)
         optimizer.zero_grad()
         out["loss"].backward()
         optimizer.step()
