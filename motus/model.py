@@ -229,7 +229,9 @@ class Motus(MotusTransformer):
             raise InputShapeError(f"{len(generators)} generators for a batch of {batch}")
         per_sample = generators if generators is not None else [None] * batch
         draws = [self.draw_training_noise(clean_latents.shape[1:], actions.shape[1:], g) for g in per_sample]
-        sigma_video, sigma_action, video_noise, action_noise = (torch.stack(part).to(device) for part in zip(*draws))
+        sigma_video, sigma_action, video_noise, action_noise = (
+            torch.stack(part).to(device) for part in zip(*draws, strict=True)
+        )
         clean_latents, actions = clean_latents.to(device).float(), actions.to(device).float()
         noisy_video = FlowSchedule.add_noise(clean_latents, video_noise, sigma_video)
         noisy_video[:, :, :1] = condition_latent.to(device)
