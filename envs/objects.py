@@ -106,8 +106,9 @@ class Builder:
         self.builder.add_sphere_visual(pose, radius, material=_render_material(color))
         return self
 
-    def ring(self, z0: float, height: float, radius: float, wall: float, color: Color, flare: float = 0.0,
-             segments: int = 16) -> Builder:
+    def ring(
+        self, z0: float, height: float, radius: float, wall: float, color: Color, flare: float = 0.0, segments: int = 16
+    ) -> Builder:
         """A hollow wall of ``segments`` boxes around the z axis; ``flare`` widens the top (bowls)."""
         chord = 2 * (radius + wall) * math.tan(math.pi / segments) + 0.002
         tilt = math.atan2(flare, height)
@@ -154,8 +155,14 @@ class ObjectFactory:
     def cube(self, name: str, pose: sapien.Pose, half: float, color: Color, static: bool = False) -> SceneObject:
         entity = self._builder().box([0, 0, half], [half] * 3, color).build(name, pose, static)
         grasps = [Grasp((0, 0, half), (1, 0, 0)), Grasp((0, 0, half), (0, 1, 0))]
-        return SceneObject(name, entity, (half, half, half), grasps, {"top": (0, 0, 2 * half), "center": (0, 0, half),
-                                                                          "bottom": (0, 0, 0)}, static)
+        return SceneObject(
+            name,
+            entity,
+            (half, half, half),
+            grasps,
+            {"top": (0, 0, 2 * half), "center": (0, 0, half), "bottom": (0, 0, 0)},
+            static,
+        )
 
     def block(self, name: str, pose: sapien.Pose, half_size, color: Color, static: bool = False) -> SceneObject:
         hx, hy, hz = half_size
@@ -179,8 +186,9 @@ class ObjectFactory:
         entity = builder.build(name, pose, static=True)
         return SceneObject(name, entity, (0.1, 0.1, 0.01), [], {"top": (0, 0, 0.008)}, True)
 
-    def bottle(self, name: str, pose: sapien.Pose, color: Color, radius: float = 0.028,
-               height: float = 0.16) -> SceneObject:
+    def bottle(
+        self, name: str, pose: sapien.Pose, color: Color, radius: float = 0.028, height: float = 0.16
+    ) -> SceneObject:
         neck = 0.05
         builder = self._builder(density=300.0).cylinder([0, 0, height / 2], radius, height, color)
         builder.cylinder([0, 0, height + neck / 2], radius * 0.55, neck, COLORS["white"])
@@ -189,8 +197,15 @@ class ObjectFactory:
         points = {"top": (0, 0, height + neck), "center": (0, 0, height / 2), "bottom": (0, 0, 0)}
         return SceneObject(name, entity, (radius, radius, (height + neck) / 2), grasps, points)
 
-    def cup(self, name: str, pose: sapien.Pose, color: Color, radius: float = 0.036, height: float = 0.09,
-            handle: bool = True) -> SceneObject:
+    def cup(
+        self,
+        name: str,
+        pose: sapien.Pose,
+        color: Color,
+        radius: float = 0.036,
+        height: float = 0.09,
+        handle: bool = True,
+    ) -> SceneObject:
         wall = 0.006
         builder = self._builder(density=300.0).cylinder([0, 0, 0.004], radius + wall, 0.008, color)
         builder.ring(0.008, height - 0.008, radius, wall, color)
@@ -198,21 +213,29 @@ class ObjectFactory:
             builder.box([radius + wall + 0.015, 0, height * 0.55], [0.012, 0.005, height * 0.28], color, collide=False)
         entity = builder.build(name, pose)
         rim = radius + wall / 2
-        grasps = [Grasp((0, rim, height - 0.015), (0, 1, 0)), Grasp((0, -rim, height - 0.015), (0, 1, 0)),
-                  Grasp((-rim, 0, height - 0.015), (1, 0, 0))]
+        grasps = [
+            Grasp((0, rim, height - 0.015), (0, 1, 0)),
+            Grasp((0, -rim, height - 0.015), (0, 1, 0)),
+            Grasp((-rim, 0, height - 0.015), (1, 0, 0)),
+        ]
         points = {"bottom": (0, 0, 0), "top": (0, 0, height), "center": (0, 0, height / 2)}
         return SceneObject(name, entity, (radius + wall, radius + wall, height / 2), grasps, points)
 
-    def bowl(self, name: str, pose: sapien.Pose, color: Color, radius: float = 0.045,
-             height: float = 0.055) -> SceneObject:
+    def bowl(
+        self, name: str, pose: sapien.Pose, color: Color, radius: float = 0.045, height: float = 0.055
+    ) -> SceneObject:
         wall = 0.006
         flare = 0.02
         builder = self._builder(density=300.0).cylinder([0, 0, 0.004], radius + wall, 0.008, color)
         builder.ring(0.008, height - 0.008, radius, wall, color, flare=flare, segments=18)
         entity = builder.build(name, pose)
         rim = radius + flare + wall / 2
-        grasps = [Grasp((0, rim, height - 0.012), (0, 1, 0)), Grasp((0, -rim, height - 0.012), (0, 1, 0)),
-                  Grasp((rim, 0, height - 0.012), (1, 0, 0)), Grasp((-rim, 0, height - 0.012), (1, 0, 0))]
+        grasps = [
+            Grasp((0, rim, height - 0.012), (0, 1, 0)),
+            Grasp((0, -rim, height - 0.012), (0, 1, 0)),
+            Grasp((rim, 0, height - 0.012), (1, 0, 0)),
+            Grasp((-rim, 0, height - 0.012), (1, 0, 0)),
+        ]
         points = {"bottom": (0, 0, 0), "top": (0, 0, height), "center": (0, 0, height / 2)}
         return SceneObject(name, entity, (rim, rim, height / 2), grasps, points)
 
@@ -246,8 +269,11 @@ class ObjectFactory:
         for side in (-1, 1):
             builder.box([side * handle_x, 0, height - 0.012], [0.035, 0.012, 0.008], COLORS["black"])
         entity = builder.build(name, pose)
-        points = {"left_handle": (-handle_x - 0.005, 0, height - 0.012),
-                  "right_handle": (handle_x + 0.005, 0, height - 0.012), "bottom": (0, 0, 0)}
+        points = {
+            "left_handle": (-handle_x - 0.005, 0, height - 0.012),
+            "right_handle": (handle_x + 0.005, 0, height - 0.012),
+            "bottom": (0, 0, 0),
+        }
         grasps = [Grasp(points["left_handle"], (0, 1, 0)), Grasp(points["right_handle"], (0, 1, 0))]
         return SceneObject(name, entity, (handle_x + 0.035, radius + wall, height / 2), grasps, points)
 
@@ -260,20 +286,27 @@ class ObjectFactory:
         base.set_name(f"{name}_base")
         base.add_box_collision(sapien.Pose([0, 0, base_half[2]]), base_half, material=self.material)
         base.add_box_visual(sapien.Pose([0, 0, base_half[2]]), base_half, material=_render_material(color))
-        base.add_box_visual(sapien.Pose([0, -0.01, 2 * base_half[2] + 0.0005]), [0.12, 0.07, 0.0005],
-                            material=_render_material(COLORS["black"]))
+        base.add_box_visual(
+            sapien.Pose([0, -0.01, 2 * base_half[2] + 0.0005]),
+            [0.12, 0.07, 0.0005],
+            material=_render_material(COLORS["black"]),
+        )
         lid = builder.create_link_builder(base)
         lid.set_name(f"{name}_lid")
         # Lid frame sits on the hinge axis (x); closed, the lid extends towards -y.
         lid_center = sapien.Pose([0, -lid_half[1], lid_half[2]])
         lid.add_box_collision(lid_center, lid_half, material=self.material, density=300.0)
         lid.add_box_visual(lid_center, lid_half, material=_render_material(color))
-        lid.add_box_visual(sapien.Pose([0, -lid_half[1], 2 * lid_half[2] + 0.0005]), [0.12, 0.08, 0.0005],
-                           material=_render_material(COLORS["blue"]))
+        lid.add_box_visual(
+            sapien.Pose([0, -lid_half[1], 2 * lid_half[2] + 0.0005]),
+            [0.12, 0.08, 0.0005],
+            material=_render_material(COLORS["blue"]),
+        )
         hinge_upper = 1.9
         # Joint axis is the x axis of the joint frame; a positive angle lifts the lid's free edge.
         lid.set_joint_properties(
-            "revolute", limits=[[0.0, hinge_upper]],
+            "revolute",
+            limits=[[0.0, hinge_upper]],
             pose_in_parent=sapien.Pose([0, base_half[1], 2 * base_half[2]], _yaw_quat(math.pi)),
             pose_in_child=sapien.Pose(q=_yaw_quat(math.pi)),
         )
@@ -286,6 +319,13 @@ class ObjectFactory:
         articulation.get_active_joints()[0].set_friction(1.0)
         articulation.set_qpos([open_fraction * hinge_upper])
         lid_entity = articulation.get_links()[1].entity
-        obj = SceneObject(name, lid_entity, (0.14, 0.1, 0.01), [], {"edge": (0, -2 * lid_half[1], lid_half[2])},
-                          static=True, articulation=articulation)
+        obj = SceneObject(
+            name,
+            lid_entity,
+            (0.14, 0.1, 0.01),
+            [],
+            {"edge": (0, -2 * lid_half[1], lid_half[2])},
+            static=True,
+            articulation=articulation,
+        )
         return obj

@@ -74,8 +74,9 @@ def sample_style(domain: str, rng: np.random.Generator, shadows: bool = False) -
     )
 
 
-def add_distractors(factory: ObjectFactory, rng: np.random.Generator, table_z: float,
-                    keep_out: list[tuple[float, float, float]]) -> int:
+def add_distractors(
+    factory: ObjectFactory, rng: np.random.Generator, table_z: float, keep_out: list[tuple[float, float, float]]
+) -> int:
     """Place up to ``MAX_DISTRACTORS`` static clutter objects away from the task's objects; returns how many."""
     wanted = int(rng.integers(1, MAX_DISTRACTORS + 1))
     placed: list[tuple[float, float, float]] = []

@@ -66,9 +66,7 @@ class DualArmRobot:
             joint.set_drive_target(float(value))
 
     def compensate_gravity(self) -> None:
-        self.articulation.set_qf(
-            self.articulation.compute_passive_force(gravity=True, coriolis_and_centrifugal=True)
-        )
+        self.articulation.set_qf(self.articulation.compute_passive_force(gravity=True, coriolis_and_centrifugal=True))
 
     def measured_action(self) -> np.ndarray:
         """Current joint positions in action layout (grippers normalised to [0, 1])."""

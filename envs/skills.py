@@ -149,16 +149,18 @@ class Skills:
         base_x = self.embodiment.arms[arm].base_xyz[0]
         return min(obj.grasps, key=lambda g: abs(obj.local_to_world(g.point)[0] - base_x))
 
-    def grasp(self, grasps: dict[str, tuple[SceneObject, Grasp | None]], pre: float = 0.1,
-              close_to: float = 0.0) -> None:
+    def grasp(
+        self, grasps: dict[str, tuple[SceneObject, Grasp | None]], pre: float = 0.1, close_to: float = 0.0
+    ) -> None:
         """Open, go above, approach along the grasp axis, close; one or both arms together."""
         targets = {}
         for arm, (obj, grasp) in grasps.items():
             targets[arm] = (obj, self.grasp_pose(arm, obj, grasp or self.choose_grasp(arm, obj)))
         self.grasp_at(targets, pre, close_to)
 
-    def grasp_at(self, targets: dict[str, tuple[SceneObject, sapien.Pose]], pre: float = 0.1,
-                 close_to: float = 0.0) -> None:
+    def grasp_at(
+        self, targets: dict[str, tuple[SceneObject, sapien.Pose]], pre: float = 0.1, close_to: float = 0.0
+    ) -> None:
         """Grasp objects with explicit TCP poses: pre-grasp ``pre`` back along the approach axis, then straight in."""
         self.gripper(dict.fromkeys(targets, 1.0), steps=4)
         poses = {arm: pose for arm, (_, pose) in targets.items()}
@@ -187,8 +189,13 @@ class Skills:
         offset = self.tcp(arm).p - obj.world_point(point_name)
         return sapien.Pose(np.asarray(target) + offset, tcp.q)
 
-    def place(self, placements: dict[str, tuple[str, np.ndarray]], hover: float = 0.08, release: bool = True,
-              retreat: float = 0.08) -> None:
+    def place(
+        self,
+        placements: dict[str, tuple[str, np.ndarray]],
+        hover: float = 0.08,
+        release: bool = True,
+        retreat: float = 0.08,
+    ) -> None:
         """Carry held objects so that their named point lands on a target, lower straight down, release."""
         above = {}
         final = {}
@@ -229,6 +236,8 @@ def run_expert(env: MotusTaskEnv, max_wait: int = 20) -> list[np.ndarray]:
     except PlanningError as error:
         raise ExpertError(str(error)) from error
     if not (env.done and env.success_step is not None):  # done without success = truncated at the step limit
-        raise ExpertError(f"{env.task_cls.name} seed {env.seed_value}: expert finished without success "
-                          f"after {env.elapsed_steps} steps")
+        raise ExpertError(
+            f"{env.task_cls.name} seed {env.seed_value}: expert finished without success "
+            f"after {env.elapsed_steps} steps"
+        )
     return skills.actions

@@ -42,12 +42,18 @@ class VideoExpertConfig:
         return self.dim // self.num_heads
 
 
+ACTION_TRAINING_MODES = ("finetune", "pretrain")
+
+
 @dataclass
 class ActionExpertConfig:
     dim: int = 1024
     ffn_dim: int = 4096
     num_registers: int = 4
     eps: float = 1e-6
+    # finetune: state token + action tokens (stage 3, robot actions). pretrain: action tokens only (stage 2, latent
+    # actions from optical flow, which come without a robot state); the state input is then ignored.
+    training_mode: str = "finetune"
 
 
 @dataclass
@@ -127,6 +133,8 @@ class MotusConfig:
         The release sizes its table as (chunk + 1) + 1 + registers, so a released checkpoint's buffer is
         [1, 22, 1024] for a 16-action chunk; keeping the spare slot keeps the shapes identical.
         """
+        if self.action.training_mode == "pretrain":
+            return self.action_chunk_size + self.action.num_registers
         return self.action_chunk_size + 2 + self.action.num_registers
 
     @property
@@ -153,6 +161,10 @@ class MotusConfig:
             raise ConfigError(
                 f"video size {self.video_height}x{self.video_width} must be a multiple of {step} "
                 f"(VAE factor {self.vae_spatial_factor} x patch {v.patch_size[1]})"
+            )
+        if self.action.training_mode not in ACTION_TRAINING_MODES:
+            raise ConfigError(
+                f"action.training_mode {self.action.training_mode!r} is not one of {', '.join(ACTION_TRAINING_MODES)}"
             )
         if self.state_dim != self.action_dim:
             raise ConfigError(f"state_dim {self.state_dim} must equal action_dim {self.action_dim} (joint targets)")
@@ -208,7 +220,15 @@ def resolve_config_path(name_or_path: str | Path) -> Path:
 
 
 def load_config(name_or_path: str | Path) -> MotusConfig:
+    """A model config by name (``configs/model/<name>.yaml``) or path; ``base: <name>`` inherits another config,
+    whose values this file's keys override (nested sections merge key by key)."""
     path = resolve_config_path(name_or_path)
+    return config_from_dict(read_config_dict(path), where=str(path))
+
+
+def read_config_dict(path: Path, seen: tuple[Path, ...] = ()) -> dict[str, Any]:
+    if path in seen:
+        raise ConfigError(f"{path}: circular base ({' -> '.join(str(p) for p in (*seen, path))})")
     text = path.read_text()
     try:
         data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
@@ -216,4 +236,18 @@ def load_config(name_or_path: str | Path) -> MotusConfig:
         raise ConfigError(f"{path}: not valid YAML/JSON: {exc}") from exc
     if isinstance(data, dict) and "model" in data and isinstance(data["model"], dict) and len(data) == 1:
         data = data["model"]
-    return config_from_dict(data or {}, where=str(path))
+    data = data or {}
+    if isinstance(data, dict) and "base" in data:
+        base = read_config_dict(resolve_config_path(data.pop("base")), (*seen, path))
+        data = merge_dicts(base, data)
+    return data
+
+
+def merge_dicts(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = merge_dicts(merged[key], value)
+        else:
+            merged[key] = value
+    return merged

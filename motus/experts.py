@@ -96,6 +96,23 @@ class StateActionEncoder(nn.Module):
         return tokens + self.pos_embedding[:, : tokens.shape[1]].to(tokens.dtype)
 
 
+class ActionOnlyEncoder(nn.Module):
+    """Action tokens (+ registers) -> expert width, plus fixed sin-cos positions: the stage-2 (pretrain) encoder,
+    for latent actions that come without a robot state."""
+
+    def __init__(self, action_dim: int, dim: int, positions: int):
+        super().__init__()
+        self.action_encoder = silu_mlp(action_dim, dim, depth=3)
+        self.register_buffer("pos_embedding", sincos_positions(positions, dim).unsqueeze(0))
+
+    def forward(self, state: torch.Tensor, actions: torch.Tensor, registers: torch.Tensor | None) -> torch.Tensor:
+        parts = [self.action_encoder(actions)]
+        if registers is not None:
+            parts.append(registers.expand(actions.shape[0], -1, -1))
+        tokens = torch.cat(parts, dim=1)
+        return tokens + self.pos_embedding[:, : tokens.shape[1]].to(tokens.dtype)
+
+
 class ActionDecoder(nn.Module):
     """Time-modulated LayerNorm + Linear to the action width; zero-initialised so training starts from v = 0."""
 
@@ -119,7 +136,13 @@ class ActionExpert(nn.Module):
         ac, video = config.action, config.video
         self.config = ac
         self.registers = nn.Parameter(torch.randn(1, ac.num_registers, ac.dim) * 0.02) if ac.num_registers else None
-        self.input_encoder = StateActionEncoder(config.state_dim, config.action_dim, ac.dim, config.action_positions)
+        positions = config.action_positions
+        if ac.training_mode == "pretrain":
+            self.input_encoder = ActionOnlyEncoder(config.action_dim, ac.dim, positions)
+        else:
+            self.input_encoder = StateActionEncoder(config.state_dim, config.action_dim, ac.dim, positions)
+        # where the action tokens start in the expert's sequence (after the state token, when there is one)
+        self.action_offset = 0 if ac.training_mode == "pretrain" else 1
         self.time_embedding = nn.Sequential(nn.Linear(TIME_FREQ_DIM, ac.dim), nn.SiLU(), nn.Linear(ac.dim, ac.dim))
         self.time_projection = nn.Sequential(nn.SiLU(), nn.Linear(ac.dim, ac.dim * 6))
         self.blocks = nn.ModuleList(

@@ -124,7 +124,8 @@ class MotusTransformer(nn.Module):
         out = wan.proj_out((wan.norm_out(x_v.float()) * (1 + scale) + shift).to(dtype))
         video_velocity = self._unpatchify(out, video_latents.shape)
         action_out = self.action_expert.decoder(x_a, a_emb)
-        action_velocity = action_out[:, 1 : 1 + actions.shape[1]]
+        start = self.action_expert.action_offset
+        action_velocity = action_out[:, start : start + actions.shape[1]]
         return video_velocity.float(), action_velocity.float()
 
     def _layer(self, index, x_v, x_a, x_u, v_mods, a_mods, rope, cross_kv, key_mask):

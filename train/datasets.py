@@ -28,12 +28,16 @@ class DatasetError(ValueError):
 
 @dataclass(frozen=True)
 class Episode:
+    """One episode's files. ``qpos`` holds the per-frame labels: joint positions [T, dim] for robot data, or with
+    ``latent`` the latent actions [T - 1, dim] between consecutive frames (the latent_action layout)."""
+
     task: str
     domain: str
     qpos: Path
     video: Path
     instruction: Path
     embedding: Path
+    latent: bool = False
 
 
 @dataclass(frozen=True)
@@ -51,6 +55,15 @@ class Cutting:
         actions = [min(condition + k * self.downsample, length - 1) for k in range(1, self.action_chunk + 1)]
         step = self.downsample * self.video_action_freq_ratio
         video = [min(condition + j * step, length - 1) for j in range(1, self.num_video_frames + 1)]
+        return actions, video
+
+    def latent_indices(self, condition: int, length: int) -> tuple[list[int], list[int]]:
+        """(latent action indices, video frame indices) for latent actions [T - 1, D], latent i being the motion
+        from frame i to i + 1: one latent per predicted frame, each taken where its frame interval starts (as the
+        release's latent-action loader does); clamped to the episode."""
+        _, video = self.indices(condition, length)
+        step = self.downsample * self.video_action_freq_ratio
+        actions = [min(condition + i * step, length - 2) for i in range(self.num_video_frames)]
         return actions, video
 
 
@@ -113,7 +126,50 @@ def scan_real_world(root: str | Path, tasks: list[str] | None = None) -> list[Ep
     return episodes
 
 
-DATASET_TYPES = {"robotwin": "RoboTwin layout", "ac_one": "real-world layout", "aloha_agilex_2": "real-world layout"}
+LATENT_DIR = "latent_action_dim14"
+
+
+def scan_latent_action(root: str | Path, tasks: list[str] | None = None) -> list[Episode]:
+    """Episodes of the latent-action layout: every folder under ``root`` (at any depth) holding ``videos/``,
+    ``umt5_wan/``, ``metas/`` and ``latent_action_dim14/``; an episode is a file stem present in all four. The
+    task name is the folder's path under ``root``; ``tasks`` selects by it or by its last part."""
+    root = Path(root)
+    if not root.is_dir():
+        raise DatasetError(f"dataset folder {root} does not exist")
+    episodes = []
+    for folder in sorted(p.parent for p in root.rglob(LATENT_DIR) if p.is_dir()):
+        name = folder.relative_to(root).as_posix() or folder.name
+        if tasks and name not in tasks and folder.name not in tasks:
+            continue
+        missing = [sub for sub in ("videos", "umt5_wan", "metas") if not (folder / sub).is_dir()]
+        if missing:
+            raise DatasetError(f"{folder} has {LATENT_DIR}/ but lacks {', '.join(m + '/' for m in missing)}")
+        stems = {p.stem for p in (folder / LATENT_DIR).glob("*.pt")}
+        for sub, suffix in (("videos", ".mp4"), ("umt5_wan", ".pt"), ("metas", ".txt")):
+            stems &= {p.stem for p in (folder / sub).glob(f"*{suffix}")}
+        for stem in sorted(stems, key=lambda s: (len(s), s)):
+            episodes.append(
+                Episode(
+                    name,
+                    "latent",
+                    folder / LATENT_DIR / f"{stem}.pt",
+                    folder / "videos" / f"{stem}.mp4",
+                    folder / "metas" / f"{stem}.txt",
+                    folder / "umt5_wan" / f"{stem}.pt",
+                    latent=True,
+                )
+            )
+    if not episodes:
+        raise DatasetError(f"no latent-action episodes ({LATENT_DIR}/ with videos, umt5_wan, metas) under {root}")
+    return episodes
+
+
+DATASET_TYPES = {
+    "robotwin": "RoboTwin layout",
+    "ac_one": "real-world layout",
+    "aloha_agilex_2": "real-world layout",
+    "latent_action": "latent-action layout (stage 2)",
+}
 
 
 def scan_dataset(kind: str, root: str | Path, domain: str = "clean", tasks: list[str] | None = None) -> list[Episode]:
@@ -122,6 +178,8 @@ def scan_dataset(kind: str, root: str | Path, domain: str = "clean", tasks: list
         return scan_robotwin(root, domain, tasks)
     if kind in ("ac_one", "aloha_agilex_2"):
         return scan_real_world(root, tasks)
+    if kind == "latent_action":
+        return scan_latent_action(root, tasks)
     raise DatasetError(f"unknown dataset type {kind!r}; valid: {', '.join(DATASET_TYPES)}")
 
 
@@ -162,14 +220,21 @@ class MotusDataset(torch.utils.data.Dataset):
             raise DatasetError("no usable samples in the dataset")
 
     def _check(self, episode: Episode) -> int:
-        qpos = torch.load(episode.qpos, map_location="cpu", weights_only=True)
-        if qpos.dim() != 2 or qpos.shape[0] < 2:
-            raise DatasetError(f"{episode.qpos}: qpos must be [T >= 2, dim], got {tuple(qpos.shape)}")
-        if not torch.isfinite(qpos).all():
-            raise DatasetError(f"{episode.qpos}: qpos holds NaN or infinite values")
+        """The episode's frame count, after checking its labels, video and embedding agree."""
+        labels = load_labels(episode)
+        name = "latent actions" if episode.latent else "qpos"
+        rows = labels.shape[0] if labels.dim() == 2 else 0
+        if rows < (1 if episode.latent else 2):
+            raise DatasetError(
+                f"{episode.qpos}: {name} must be [T{' - 1' if episode.latent else ''}, dim] with at "
+                f"least 2 frames, got {tuple(labels.shape)}"
+            )
+        if not torch.isfinite(labels).all():
+            raise DatasetError(f"{episode.qpos}: {name} holds NaN or infinite values")
+        expected = rows + 1 if episode.latent else rows
         frames = decode_video(str(episode.video), self.height, self.width).shape[0]
-        if frames != qpos.shape[0]:
-            raise DatasetError(f"{episode.video}: {frames} frames but {episode.qpos} has {qpos.shape[0]} rows")
+        if frames != expected:
+            raise DatasetError(f"{episode.video}: {frames} frames but {episode.qpos} has {rows} rows")
         embedding = torch.load(episode.embedding, map_location="cpu", weights_only=True)
         if isinstance(embedding, list):
             embedding = embedding[0]
@@ -177,7 +242,7 @@ class MotusDataset(torch.utils.data.Dataset):
             raise DatasetError(
                 f"{episode.embedding}: embedding {tuple(embedding.shape)}, expected [L, {self.text_dim}]"
             )
-        return int(qpos.shape[0])
+        return frames
 
     def __len__(self) -> int:
         return len(self.index)
@@ -185,18 +250,48 @@ class MotusDataset(torch.utils.data.Dataset):
     def __getitem__(self, item: int) -> dict[str, Any]:
         number, condition = self.index[item]
         episode = self.episodes[number]
-        qpos = torch.load(episode.qpos, map_location="cpu", weights_only=True).float()
+        labels = load_labels(episode)
         frames = decode_video(str(episode.video), self.height, self.width)
-        actions, video = self.cutting.indices(condition, len(qpos))
-        embedding = torch.load(episode.embedding, map_location="cpu", weights_only=True)
+        if episode.latent:  # no robot state: a zero state, which the pretrain action expert ignores
+            actions, video = self.cutting.latent_indices(condition, len(frames))
+            state = np.zeros(labels.shape[1], dtype=np.float32)
+        else:
+            actions, video = self.cutting.indices(condition, len(frames))
+            state = labels[condition].numpy()
+        instruction, embedding = instruction_for(episode, condition)
         return {
             "video": frames[[condition, *video]],
-            "state": qpos[condition].numpy(),
-            "actions": qpos[actions].numpy(),
-            "instruction": episode.instruction.read_text().strip() if episode.instruction.is_file() else "",
-            "t5": embedding[0] if isinstance(embedding, list) else embedding,
+            "state": state,
+            "actions": labels[actions].numpy(),
+            "instruction": instruction,
+            "t5": embedding,
             "task": episode.task,
         }
+
+
+def load_labels(episode: Episode) -> torch.Tensor:
+    """qpos, or latent actions (a tensor, or a dict holding one under ``latent_action``), as float32."""
+    data = torch.load(episode.qpos, map_location="cpu", weights_only=True)
+    if episode.latent and isinstance(data, dict):
+        data = data.get("latent_action")
+    if not isinstance(data, torch.Tensor):
+        raise DatasetError(f"{episode.qpos}: expected a tensor, found {type(data).__name__}")
+    return data.float()
+
+
+def instruction_for(episode: Episode, condition: int) -> tuple[str, torch.Tensor]:
+    """The instruction text and its umT5 embedding. A metas file may list several phrasings (one per line) with a
+    list of embeddings: samples then cycle through them by condition frame, text and embedding always paired."""
+    embedding = torch.load(episode.embedding, map_location="cpu", weights_only=True)
+    lines = (
+        [line.strip() for line in episode.instruction.read_text().splitlines() if line.strip()]
+        if (episode.instruction.is_file())
+        else []
+    )
+    if isinstance(embedding, list):
+        choice = condition % len(embedding)
+        return (lines[min(choice, len(lines) - 1)] if lines else ""), embedding[choice]
+    return (lines[0] if lines else ""), embedding
 
 
 def collate(samples: list[dict[str, Any]]) -> dict[str, Any]:

@@ -97,6 +97,13 @@ def build_dataset(cfg, runtime: MotusRuntime) -> MotusDataset:
     if not cfg.data.root:
         raise TrainConfigError("no training data: give --data DIR (a motus-collect folder)")
     tasks = list(cfg.data.tasks) if cfg.data.tasks else None
+    pretrain = model.action.training_mode == "pretrain"
+    if (cfg.data.type == "latent_action") != pretrain:
+        raise TrainConfigError(
+            f"data.type={cfg.data.type} with model {model.name} (action.training_mode={model.action.training_mode}): "
+            "latent_action data trains a stage-2 model (action.training_mode: pretrain, e.g. motus_tiny_pretrain); "
+            "robot data trains a finetune model"
+        )
     episodes = scan_dataset(cfg.data.type, cfg.data.root, cfg.data.domain, tasks)
     cutting = Cutting(model.num_video_frames, model.video_action_freq_ratio, int(cfg.data.downsample))
     dataset = MotusDataset(
@@ -238,13 +245,35 @@ def _train(cfg, info: ProcessInfo, strategy: str, device: torch.device) -> dict[
     return {"step": step, "last": last, "checkpoint": str(out / f"checkpoint_step_{step}")}
 
 
+class TensorBoardTracker:
+    """The wandb-style ``log``/``finish`` calls onto a TensorBoard event file in ``<out>/tensorboard``."""
+
+    def __init__(self, folder: Path):
+        from torch.utils.tensorboard import SummaryWriter
+
+        self.writer = SummaryWriter(log_dir=str(folder))
+
+    def log(self, values: dict[str, float], step: int) -> None:
+        for key, value in values.items():
+            self.writer.add_scalar(key, value, step)
+        self.writer.flush()
+
+    def finish(self) -> None:
+        self.writer.close()
+
+
+TRACKERS = ("none", "wandb", "tensorboard")
+
+
 def start_tracker(cfg, out: Path):
-    """wandb (offline unless WANDB_MODE says otherwise) when ``logging.backend=wandb``; metrics.jsonl always."""
+    """wandb (offline unless WANDB_MODE says otherwise) or TensorBoard, by ``logging.backend``; metrics.jsonl always."""
     backend = cfg.logging.backend
     if backend in (None, "none"):
         return None
+    if backend == "tensorboard":
+        return TensorBoardTracker(out / "tensorboard")
     if backend != "wandb":
-        raise TrainConfigError(f"unknown logging.backend {backend!r}; valid: none, wandb")
+        raise TrainConfigError(f"unknown logging.backend {backend!r}; valid: {', '.join(TRACKERS)}")
     import os
 
     import wandb

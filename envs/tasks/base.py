@@ -109,8 +109,9 @@ class Task:
         return "left" if x < 0 else "right"
 
     @staticmethod
-    def sample_xy(rng: np.random.Generator, x_range, y_range, avoid=(), min_distance: float = 0.12,
-                  tries: int = 100) -> tuple[float, float]:
+    def sample_xy(
+        rng: np.random.Generator, x_range, y_range, avoid=(), min_distance: float = 0.12, tries: int = 100
+    ) -> tuple[float, float]:
         """Uniform position in the box, at least ``min_distance`` from every point in ``avoid``."""
         for _ in range(tries):
             x, y = rng.uniform(*x_range), rng.uniform(*y_range)

@@ -53,8 +53,9 @@ class BeatBlockHammer(Task):
     def expert(self, skills):
         skills.grasp({self.arm: (self.hammer, None)})
         skills.lift([self.arm], 0.12)
-        skills.place({self.arm: ("head_face", self.block.world_point("top") + [0, 0, -0.004])}, hover=0.06,
-                     release=False)
+        skills.place(
+            {self.arm: ("head_face", self.block.world_point("top") + [0, 0, -0.004])}, hover=0.06, release=False
+        )
 
     def slots(self):
         return {"A": "the hammer", "B": "the block", "a": f"the {self.arm} arm"}

@@ -50,8 +50,8 @@ class ClickBell(Task):
 
     def success(self):
         return any(
-            self.gripper_closed(arm) and pressed(self, arm, self.bell, self.bell.world_point("top"), XY_TOLERANCE,
-                                                 Z_TOLERANCE)
+            self.gripper_closed(arm)
+            and pressed(self, arm, self.bell, self.bell.world_point("top"), XY_TOLERANCE, Z_TOLERANCE)
             for arm in ("left", "right")
         )
 

@@ -40,14 +40,18 @@ class HandoverBlock(Task):
     def build(self, rng):
         bx, by = rng.uniform(-0.3, -0.18), rng.uniform(-0.12, 0.02)
         px, py = rng.uniform(0.15, 0.28), rng.uniform(-0.12, 0.02)
-        self.block = self.add(self.factory.block("block", self.on_table(bx, by, rng.uniform(-0.4, 0.4)), BLOCK_HALF,
-                                                 COLORS["red"]))
+        self.block = self.add(
+            self.factory.block("block", self.on_table(bx, by, rng.uniform(-0.4, 0.4)), BLOCK_HALF, COLORS["red"])
+        )
         self.pad = self.add(self.factory.pad("pad", self.on_table(px, py), (0.05, 0.05), COLORS["blue"]))
 
     def success(self):
         offset = self.block.world_point("bottom") - self.pad.world_point("top")
-        return bool(np.hypot(*offset[:2]) < XY_TOLERANCE and abs(offset[2]) < Z_TOLERANCE
-                    and self.robot.gripper_opening("right") > 0.8)
+        return bool(
+            np.hypot(*offset[:2]) < XY_TOLERANCE
+            and abs(offset[2]) < Z_TOLERANCE
+            and self.robot.gripper_opening("right") > 0.8
+        )
 
     def expert(self, skills):
         skills.grasp({"left": (self.block, None)})

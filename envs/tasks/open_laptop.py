@@ -40,8 +40,9 @@ class OpenLaptop(Task):
 
     def build(self, rng):
         x, y = rng.choice([-1, 1]) * rng.uniform(0.12, 0.22), rng.uniform(-0.02, 0.06)
-        self.laptop = self.add(self.factory.laptop("laptop", self.on_table(x, y, rng.uniform(-0.2, 0.2)),
-                                                   START_FRACTION))
+        self.laptop = self.add(
+            self.factory.laptop("laptop", self.on_table(x, y, rng.uniform(-0.2, 0.2)), START_FRACTION)
+        )
         self.arm = self.side_arm(x)
         low, high = self.laptop.articulation.get_qlimits()[0]
         self.open_threshold = low + OPEN_FRACTION * (high - low)

@@ -42,8 +42,9 @@ class PlaceContainerPlate(Task):
         self.kind = "bowl" if rng.random() < 0.5 else "cup"
         color = tuple(rng.uniform(0.2, 0.9, 3))
         pose = self.on_table(cx, cy, rng.uniform(-np.pi, np.pi))
-        container = self.factory.bowl("bowl", pose, color) if self.kind == "bowl" else self.factory.cup("cup", pose,
-                                                                                                       color)
+        container = (
+            self.factory.bowl("bowl", pose, color) if self.kind == "bowl" else self.factory.cup("cup", pose, color)
+        )
         self.container = self.add(container)
         self.plate = self.add(self.factory.plate("plate", self.on_table(px, py), COLORS["white"]))
         self.arm = self.side_arm(cx)

@@ -54,8 +54,9 @@ class PlaceEmptyCup(Task):
         tx, ty = side * rng.uniform(0.0, 0.08), rng.uniform(-0.15, 0.0)
         while np.hypot(cx - tx, cy - ty) < 0.13:
             cx += side * 0.03
-        self.cup = self.add(self.factory.cup("cup", self.on_table(cx, cy, rng.uniform(-np.pi, np.pi)),
-                                             COLORS["white"], handle=True))
+        self.cup = self.add(
+            self.factory.cup("cup", self.on_table(cx, cy, rng.uniform(-np.pi, np.pi)), COLORS["white"], handle=True)
+        )
         self.coaster = self.add(self.factory.disc("coaster", self.on_table(tx, ty), 0.05, COLORS["brown"]))
         self.arm = self.side_arm(cx)
 

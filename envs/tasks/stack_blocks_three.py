@@ -33,8 +33,11 @@ class StackBlocksThree(Task):
     def build(self, rng):
         positions = sample_cube_positions(self, rng, 3)
         self.cubes = [
-            self.add(self.factory.cube(f"{color}_block", self.on_table(x, y, rng.uniform(-0.5, 0.5)), CUBE_HALF,
-                                       COLORS[color]))
+            self.add(
+                self.factory.cube(
+                    f"{color}_block", self.on_table(x, y, rng.uniform(-0.5, 0.5)), CUBE_HALF, COLORS[color]
+                )
+            )
             for color, (x, y) in zip(("red", "green", "blue"), positions, strict=True)
         ]
 

@@ -22,8 +22,9 @@ def sample_cube_positions(task: Task, rng: np.random.Generator, count: int) -> l
     """Cubes anywhere reachable on the front half of the table, apart from each other and from the target."""
     positions: list[tuple[float, float]] = []
     for _ in range(count):
-        positions.append(task.sample_xy(rng, (-0.3, 0.3), (-0.2, 0.05), avoid=[TARGET_XY, *positions],
-                                        min_distance=0.11))
+        positions.append(
+            task.sample_xy(rng, (-0.3, 0.3), (-0.2, 0.05), avoid=[TARGET_XY, *positions], min_distance=0.11)
+        )
     return positions
 
 
@@ -68,10 +69,12 @@ class StackBlocksTwo(Task):
 
     def build(self, rng):
         (rx, ry), (gx, gy) = sample_cube_positions(self, rng, 2)
-        self.red = self.add(self.factory.cube("red_block", self.on_table(rx, ry, rng.uniform(-0.5, 0.5)), CUBE_HALF,
-                                              COLORS["red"]))
-        self.green = self.add(self.factory.cube("green_block", self.on_table(gx, gy, rng.uniform(-0.5, 0.5)),
-                                                CUBE_HALF, COLORS["green"]))
+        self.red = self.add(
+            self.factory.cube("red_block", self.on_table(rx, ry, rng.uniform(-0.5, 0.5)), CUBE_HALF, COLORS["red"])
+        )
+        self.green = self.add(
+            self.factory.cube("green_block", self.on_table(gx, gy, rng.uniform(-0.5, 0.5)), CUBE_HALF, COLORS["green"])
+        )
 
     def keep_out(self):
         return [*super().keep_out(), (*TARGET_XY, 0.1)]

@@ -123,3 +123,17 @@ def test_wandb_logging_offline(dataset_dir, tmp_path, monkeypatch, read_losses):
     assert motus_train([*args, "logging.backend=wandb", "device=cpu"]) == 0
     (run,) = (tmp_path / "run" / "wandb").glob("offline-run-*")
     assert any(run.rglob("*.wandb")) and len(read_losses(tmp_path / "run")) == 2
+
+
+def test_tensorboard_logging(dataset_dir, tmp_path, read_losses):
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    args = ["--config", CONFIG, "--data", str(dataset_dir), "--out", str(tmp_path / "run"), "--max-steps", "2"]
+    assert motus_train([*args, "logging.backend=tensorboard", "device=cpu"]) == 0
+    events = EventAccumulator(str(tmp_path / "run" / "tensorboard"))
+    events.Reload()
+    tags = set(events.Tags()["scalars"])
+    assert {"train/loss", "train/video_sigma", "train/action_sigma", "train/lr", "train/step_s"} <= tags
+    logged = [event.value for event in events.Scalars("train/loss")]
+    np.testing.assert_allclose(logged, read_losses(tmp_path / "run"), rtol=1e-6)
+    assert motus_train([*args, "logging.backend=mlflow", "device=cpu"]) == 2
