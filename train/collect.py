@@ -25,12 +25,11 @@ from typing import Any
 import numpy as np
 
 from envs.seeds import train_seeds
+from train.episode_files import CompositeVideo, embed_metas
 
 
 def record_episode(env, seed: int, video_path: Path) -> dict[str, Any]:
     """Run the expert on ``seed``, then replay its actions rendering every step into ``video_path``."""
-    import av
-
     from envs.skills import ExpertError, run_expert
     from motus.images import compose_cameras
 
@@ -40,28 +39,15 @@ def record_episode(env, seed: int, video_path: Path) -> dict[str, Any]:
     except ExpertError as exc:
         return {"accepted": False, "reason": str(exc)}
     obs, info = env.reset(seed=seed)
-    video_path.parent.mkdir(parents=True, exist_ok=True)
     qpos = [obs["qpos"]]
-    with av.open(str(video_path), mode="w", format="mp4") as container:
-        stream = container.add_stream(
-            "libx264", rate=Fraction(1, 1) / Fraction(env.control_period).limit_denominator(1000)
-        )
-        stream.height, stream.width, stream.pix_fmt = 384, 320, "yuv420p"
-
-        def write(images: dict) -> None:
-            frame = av.VideoFrame.from_ndarray(compose_cameras(images), format="rgb24")
-            for packet in stream.encode(frame):
-                container.mux(packet)
-
-        write(obs["images"])
+    with CompositeVideo(video_path, 1 / Fraction(env.control_period).limit_denominator(1000)) as video:
+        video.write(compose_cameras(obs["images"]))
         for action in actions:
             obs, _, terminated, truncated, _ = env.step(action)
             qpos.append(obs["qpos"])
-            write(obs["images"])
+            video.write(compose_cameras(obs["images"]))
             if terminated or truncated:
                 break
-        for packet in stream.encode():
-            container.mux(packet)
     if env.success_step is None:
         video_path.unlink(missing_ok=True)
         return {"accepted": False, "reason": "the replayed expert actions did not succeed"}
@@ -169,20 +155,13 @@ def collect(
 
 
 def write_embeddings(folders: dict[str, TaskFolder], model_config: str, wan_path: str | None) -> int:
-    """umT5 embeddings for every episode lacking one, each instruction encoded once."""
-    import torch
-
-    from motus.components import load_text_encoder
-    from motus.config import load_config
-
-    pending = [(f, i) for f in folders.values() for i in f.missing_embeddings()]
-    if not pending:
-        return 0
-    encoder = load_text_encoder(load_config(model_config), wan_path)
-    for folder, index in pending:
-        instruction = (folder.path / "metas" / f"{index}.txt").read_text().strip()
-        torch.save(encoder.encode([instruction])[0], folder.path / "umt5_wan" / f"{index}.pt")
-    return len(pending)
+    """umT5 embeddings for every episode lacking one."""
+    pairs = [
+        (folder.path / "metas" / f"{i}.txt", folder.path / "umt5_wan" / f"{i}.pt")
+        for folder in folders.values()
+        for i in folder.missing_embeddings()
+    ]
+    return embed_metas(pairs, model_config, wan_path)
 
 
 def main(argv: list[str] | None = None) -> int:

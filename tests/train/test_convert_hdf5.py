@@ -1,0 +1,119 @@
+"""The HDF5 converter on small files written here in both RoboTwin layouts: joints, composite frames (colours in the
+right place), instructions with their embeddings, resuming, and bad files."""
+
+from __future__ import annotations
+
+import json
+
+import cv2
+import h5py
+import numpy as np
+import pytest
+import torch
+
+from train.convert_hdf5 import RELEASE_PREFIX
+from train.convert_hdf5 import main as convert
+from train.datasets import Cutting, MotusDataset, decode_video, scan_robotwin
+
+COLOURS = {"head": (220, 30, 30), "left_wrist": (30, 200, 30), "right_wrist": (30, 30, 220)}  # RGB
+
+
+def frames(colour, steps: int, height=240, width=320) -> np.ndarray:
+    out = np.zeros((steps, height, width, 3), dtype=np.uint8)
+    out[...] = colour
+    out[:, :10] = np.arange(steps, dtype=np.uint8)[:, None, None, None] * 10  # a per-step band
+    return out
+
+
+def encoded(images: np.ndarray) -> list[bytes]:
+    """Per-frame PNG bytes of RGB arrays stored as they are (RoboTwin encodes its RGB arrays unchanged)."""
+    return [cv2.imencode(".png", image)[1].tobytes() for image in images]
+
+
+def write_current(path, steps: int, joints: np.ndarray) -> None:
+    with h5py.File(path, "w") as f:
+        f["joint_action/vector"] = joints
+        for name, key in (("head", "head"), ("right_wrist", "right")):  # RoboTwin's fixed-length byte strings
+            f[f"observation/{key}_camera/rgb"] = np.array(encoded(frames(COLOURS[name], steps)))
+        left = f.create_dataset("observation/left_camera/rgb", (steps,), dtype=h5py.vlen_dtype(np.uint8))
+        for index, data in enumerate(encoded(frames(COLOURS["left_wrist"], steps))):  # variable-length buffers
+            left[index] = np.frombuffer(data, dtype=np.uint8)
+
+
+def write_legacy(path, steps: int, joints: np.ndarray) -> None:
+    with h5py.File(path, "w") as f:
+        f["action"] = joints
+        f["observations/qpos"] = joints + 1.0  # measured joints; the commanded ones are used
+        for name, key in (("head", "cam_high"), ("left_wrist", "cam_left_wrist"), ("right_wrist", "cam_right_wrist")):
+            f[f"observations/images/{key}"] = frames(COLOURS[name], steps, 120, 160)
+
+
+@pytest.fixture(scope="module")
+def source(tmp_path_factory):
+    root = tmp_path_factory.mktemp("hdf5")
+    rng = np.random.default_rng(0)
+    joints = {name: rng.normal(size=(12, 14)).astype(np.float32) for name in ("a0", "a1", "b0")}
+    (root / "beat_block/data").mkdir(parents=True)
+    (root / "beat_block/instructions").mkdir()
+    write_current(root / "beat_block/data/episode0.hdf5", 12, joints["a0"])
+    write_current(root / "beat_block/data/episode1.hdf5", 12, joints["a1"])
+    seen = {"seen": ["Beat the block with the hammer.", "Use the hammer on the block."], "unseen": ["x"]}
+    (root / "beat_block/instructions/episode0.json").write_text(json.dumps(seen))
+    (root / "legacy_task").mkdir()
+    write_legacy(root / "legacy_task/episode_0.hdf5", 12, joints["b0"])
+    return root, joints
+
+
+def test_converts_both_layouts(source, tmp_path):
+    root, joints = source
+    out = tmp_path / "motus"
+    assert convert(["--src", str(root), "--out", str(out), "--instruction-prefix", "release"]) == 0
+    task = out / "clean" / "beat_block"
+    torch.testing.assert_close(torch.load(task / "qpos" / "0.pt", weights_only=True), torch.from_numpy(joints["a0"]))
+    legacy = torch.load(out / "clean" / "legacy_task" / "qpos" / "0.pt", weights_only=True)
+    torch.testing.assert_close(legacy, torch.from_numpy(joints["b0"]))  # `action`, not observations/qpos
+    video = decode_video(str(task / "videos" / "0.mp4"), 384, 320)
+    assert video.shape == (12, 384, 320, 3)
+    for (name, colour), (rows, cols) in zip(
+        COLOURS.items(),
+        [(slice(100, 200), slice(100, 220)), (slice(300, 350), slice(40, 120)), (slice(300, 350), slice(200, 280))],
+        strict=True,
+    ):
+        mean = video[5, rows, cols].reshape(-1, 3).mean(axis=0)
+        assert np.abs(mean - colour).max() < 25, (name, mean)
+    assert video[5, 370:].max() < 20  # padding under the 360-row layout
+    lines = (task / "metas" / "0.txt").read_text().splitlines()
+    assert lines == [
+        RELEASE_PREFIX + "Beat the block with the hammer.",
+        RELEASE_PREFIX + "Use the hammer on the block.",
+    ]
+    embedding = torch.load(task / "umt5_wan" / "0.pt", weights_only=True)
+    assert isinstance(embedding, list) and len(embedding) == 2 and embedding[0].shape[1] == 32
+    dataset = MotusDataset(scan_robotwin(out), Cutting(8, 2, 1), 192, 160, 32)
+    assert len(dataset) == 3 * 11
+    first, second = dataset[0], dataset[1]  # phrasings alternate with the condition frame, text and embedding paired
+    assert first["instruction"] == lines[0] and second["instruction"] == lines[1]
+    torch.testing.assert_close(second["t5"], embedding[1])
+    before = (task / "videos" / "0.mp4").stat().st_mtime_ns
+    assert convert(["--src", str(root), "--out", str(out)]) == 0  # rerun: nothing converted twice
+    assert (task / "videos" / "0.mp4").stat().st_mtime_ns == before
+
+
+def test_bad_files_name_themselves(source, tmp_path, capsys):
+    root, _ = source
+    bad = tmp_path / "bad" / "task"
+    bad.mkdir(parents=True)
+    with h5py.File(bad / "episode0.hdf5", "w") as f:
+        f["something/else"] = np.zeros(3)
+    assert convert(["--src", str(bad), "--out", str(tmp_path / "o")]) == 2
+    assert "episode0.hdf5: neither layout" in capsys.readouterr().err
+    with h5py.File(bad / "episode0.hdf5", "w") as f:
+        f["joint_action/vector"] = np.zeros((5, 14))
+        for key in ("head", "left", "right"):
+            f[f"observation/{key}_camera/rgb"] = frames((0, 0, 0), 4)
+    assert convert(["--src", str(bad), "--out", str(tmp_path / "o")]) == 2
+    assert "lengths differ" in capsys.readouterr().err
+    (bad / "episode0.hdf5").write_bytes(b"not hdf5")
+    assert convert(["--src", str(bad), "--out", str(tmp_path / "o")]) == 2
+    assert "not a readable HDF5 file" in capsys.readouterr().err
+    assert convert(["--src", str(tmp_path / "missing"), "--out", str(tmp_path / "o")]) == 2

@@ -1,0 +1,221 @@
+"""``motus-convert-hdf5``: RoboTwin HDF5 episodes into the Motus RoboTwin layout that ``motus-train`` reads.
+
+    motus-convert-hdf5 --src DIR --out DIR [--domain clean] [--task NAME] [--model-config motus_tiny]
+                       [--instruction-prefix none|release] [--fps 30]
+
+Both HDF5 layouts are read (detected per file):
+- current (RoboTwin 2.0): ``observation/{head,left,right}_camera/rgb`` (encoded images, or raw uint8 [T, H, W, 3]),
+  joints ``joint_action/vector`` [T, D].
+- legacy (the ACT/ALOHA layout of RoboTwin 1.x policy data): ``observations/images/{cam_high, cam_left_wrist,
+  cam_right_wrist}`` (raw or encoded), joints ``action`` [T, D] (commanded), else ``observations/qpos``.
+
+Encoded images are decoded with OpenCV and kept in their stored channel order: RoboTwin encodes its RGB arrays as
+they are, so the decoded array is RGB again. Frames become the same 384x320 composite as ``motus-collect`` and the
+Motus agent's input at evaluation (head camera on top, wrist cameras below, black padding under the release's
+360x320 layout), so converted, collected and evaluated images agree. Instructions come from
+``instructions/<episode>.json`` (RoboTwin's ``seen`` list, or ``caption(s)``), one phrasing per metas line;
+``--instruction-prefix release`` prepends the scene description the released checkpoints were trained with.
+
+Sources: ``--src`` holds task folders (``<src>/<task>/**/*.hdf5``), or is one task folder itself (``--task`` names
+it). Episodes are numbered 0, 1, ... in natural file order; a converted episode is skipped on a rerun.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from train.datasets import DatasetError
+
+RELEASE_PREFIX = (
+    "The whole scene is in a realistic, industrial art style with three views: a fixed rear camera, a movable left "
+    "arm camera, and a movable right arm camera. The aloha robot is currently performing the following task: "
+)
+CURRENT_CAMERAS = {
+    "head": "observation/head_camera/rgb",
+    "left_wrist": "observation/left_camera/rgb",
+    "right_wrist": "observation/right_camera/rgb",
+}
+LEGACY_CAMERAS = {
+    "head": "observations/images/cam_high",
+    "left_wrist": "observations/images/cam_left_wrist",
+    "right_wrist": "observations/images/cam_right_wrist",
+}
+
+
+@dataclass
+class HDF5Episode:
+    layout: str  # "current" | "legacy"
+    joints: np.ndarray  # float32 [T, D]
+    cameras: dict[str, np.ndarray]  # name -> uint8 [T, H, W, 3] (decoded)
+
+
+def read_episode(path: Path) -> HDF5Episode:
+    """Joints and decoded camera frames of one episode, from either layout; errors name the file and the keys."""
+    import h5py
+
+    try:
+        handle = h5py.File(path, "r")
+    except OSError as exc:
+        raise DatasetError(f"{path}: not a readable HDF5 file ({exc})") from exc
+    with handle:
+        if "joint_action/vector" in handle:
+            layout, cameras, joints = "current", CURRENT_CAMERAS, handle["joint_action/vector"][()]
+        elif "observations/images" in handle:
+            layout, cameras = "legacy", LEGACY_CAMERAS
+            key = "action" if "action" in handle else "observations/qpos"
+            if key not in handle:
+                raise DatasetError(f"{path}: legacy layout without 'action' or 'observations/qpos'")
+            joints = handle[key][()]
+        else:
+            raise DatasetError(
+                f"{path}: neither layout: expected 'joint_action/vector' (RoboTwin 2.0) or 'observations/images' "
+                f"(legacy); found top-level keys {sorted(handle.keys())}"
+            )
+        missing = [key for key in cameras.values() if key not in handle]
+        if missing:
+            raise DatasetError(f"{path}: {layout} layout lacks {', '.join(missing)}")
+        frames = {name: decode_frames(handle[key][()], path, key) for name, key in cameras.items()}
+    joints = np.asarray(joints, dtype=np.float32)
+    if joints.ndim != 2 or not np.isfinite(joints).all():
+        raise DatasetError(f"{path}: joints must be finite [T, D], got shape {joints.shape}")
+    lengths = {name: len(f) for name, f in frames.items()} | {"joints": len(joints)}
+    if len(set(lengths.values())) != 1:
+        raise DatasetError(f"{path}: lengths differ: {lengths}")
+    return HDF5Episode(layout, joints, frames)
+
+
+def decode_frames(data: np.ndarray, path: Path, key: str) -> np.ndarray:
+    """uint8 [T, H, W, 3] from raw frames or from per-frame encoded images (fixed-length bytes or uint8 buffers)."""
+    import cv2
+
+    if data.dtype == np.uint8 and data.ndim == 4 and data.shape[-1] == 3:
+        return data
+    frames = []
+    for index, item in enumerate(data):
+        buffer = np.frombuffer(item.tobytes() if isinstance(item, np.ndarray) else bytes(item), dtype=np.uint8)
+        image = cv2.imdecode(buffer, cv2.IMREAD_COLOR)
+        if image is None:
+            raise DatasetError(f"{path}: {key} frame {index} is not a decodable image")
+        frames.append(image)
+    return np.stack(frames)
+
+
+def read_instructions(path: Path | None) -> list[str]:
+    """The phrasings of a RoboTwin instruction JSON (``seen``, ``captions`` or ``caption``); [] without a file."""
+    if path is None or not path.is_file():
+        return []
+    try:
+        data = json.loads(path.read_text())
+    except json.JSONDecodeError as exc:
+        raise DatasetError(f"{path}: not valid JSON ({exc})") from exc
+    if isinstance(data, dict):
+        for key in ("seen", "captions", "caption"):
+            if key in data:
+                value = data[key]
+                return [str(v) for v in value] if isinstance(value, list) else [str(value)]
+    if isinstance(data, list):
+        return [str(v) for v in data]
+    raise DatasetError(f"{path}: no 'seen', 'captions' or 'caption' instructions")
+
+
+def natural_key(path: Path) -> tuple:
+    return tuple(int(part) if part.isdigit() else part for part in re.split(r"(\d+)", path.stem))
+
+
+def find_tasks(src: Path, task: str | None) -> dict[str, list[Path]]:
+    """Task name -> its HDF5 files in natural order."""
+    if not src.is_dir():
+        raise DatasetError(f"source folder {src} does not exist")
+    direct = sorted(src.glob("*.hdf5")) + sorted((src / "data").glob("*.hdf5"))
+    if direct or task:
+        files = sorted(src.rglob("*.hdf5"), key=natural_key)
+        groups = {task or src.name: files}
+    else:
+        groups = {d.name: sorted(d.rglob("*.hdf5"), key=natural_key) for d in sorted(src.iterdir()) if d.is_dir()}
+    groups = {name: files for name, files in groups.items() if files}
+    if not groups:
+        raise DatasetError(f"no .hdf5 episodes under {src}")
+    return groups
+
+
+def instruction_file(episode: Path, task_root: Path) -> Path | None:
+    for candidate in (
+        episode.parent / "instructions" / f"{episode.stem}.json",
+        episode.parent.parent / "instructions" / f"{episode.stem}.json",
+        episode.with_suffix(".json"),
+        task_root / "instructions" / f"{episode.stem}.json",
+    ):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def convert_episode(source: Path, target: Path, index: int, instructions: list[str], prefix: str, fps: float) -> int:
+    from motus.images import compose_cameras
+    from train.episode_files import CompositeVideo
+
+    episode = read_episode(source)
+    with CompositeVideo(target / "videos" / f"{index}.mp4", fps) as video:
+        for t in range(len(episode.joints)):
+            video.write(compose_cameras({name: frames[t] for name, frames in episode.cameras.items()}))
+    (target / "metas").mkdir(parents=True, exist_ok=True)
+    lines = [prefix + text for text in instructions] or [prefix.strip()]
+    (target / "metas" / f"{index}.txt").write_text("\n".join(lines) + "\n")
+    (target / "qpos").mkdir(parents=True, exist_ok=True)
+    torch.save(torch.from_numpy(episode.joints), target / "qpos" / f"{index}.pt")  # written last: the done marker
+    return len(episode.joints)
+
+
+def main(argv: list[str] | None = None) -> int:
+    from tqdm import tqdm
+
+    from train.episode_files import embed_metas
+
+    parser = argparse.ArgumentParser(
+        prog="motus-convert-hdf5", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--src", required=True)
+    parser.add_argument("--out", required=True)
+    parser.add_argument("--domain", default="clean", choices=["clean", "randomized"])
+    parser.add_argument("--task", default=None, help="task name when --src is a single task folder")
+    parser.add_argument("--model-config", default="motus_tiny", help="whose umT5 encoder embeds the instructions")
+    parser.add_argument("--wan-path", default=None)
+    parser.add_argument("--instruction-prefix", default="none", choices=["none", "release"])
+    parser.add_argument("--fps", type=float, default=30.0, help="frame rate written into the mp4 (metadata)")
+    args = parser.parse_args(argv)
+    prefix = RELEASE_PREFIX if args.instruction_prefix == "release" else ""
+    converted = skipped = 0
+    try:
+        tasks = find_tasks(Path(args.src), args.task)
+        pairs = []
+        for task, files in tasks.items():
+            target = Path(args.out) / args.domain / task
+            for index, source in enumerate(tqdm(files, desc=task, unit="episode")):
+                if (target / "qpos" / f"{index}.pt").is_file():
+                    skipped += 1
+                else:
+                    instructions = read_instructions(instruction_file(source, Path(args.src)))
+                    convert_episode(source, target, index, instructions, prefix, args.fps)
+                    converted += 1
+                pairs.append((target / "metas" / f"{index}.txt", target / "umt5_wan" / f"{index}.pt"))
+        embedded = embed_metas(pairs, args.model_config, args.wan_path)
+    except DatasetError as exc:
+        print(f"motus-convert-hdf5: error: {exc}", file=sys.stderr)
+        return 2
+    print(
+        f"{converted} episodes converted, {skipped} already there, {embedded} embedded, "
+        f"{len(tasks)} task(s) in {Path(args.out) / args.domain}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
