@@ -79,3 +79,16 @@ def test_distributed_settings_are_checked(tmp_path):
     config = deepspeed_config("configs/zero1.json", 3, 2, 0.5)
     assert config["zero_optimization"]["stage"] == 1 and config["train_micro_batch_size_per_gpu"] == 3
     assert config["gradient_accumulation_steps"] == 2 and config["gradient_clipping"] == 0.5
+
+
+def test_run_local_script(dataset_dir, tmp_path, read_losses):
+    env = {**os.environ, "GPU_IDS": "", "RUN_NAME": "smoke", "CHECKPOINT_DIR": str(tmp_path / "ckpt")}
+    env["LOG_DIR"] = str(tmp_path / "logs")
+    command = ["bash", "scripts/run_local.sh", "--data", str(dataset_dir), "--max-steps", "2", "save_every=2"]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=600, env=env)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert len(read_losses(tmp_path / "ckpt" / "smoke")) == 2
+    (log,) = (tmp_path / "logs").glob("local_smoke_*.log")
+    assert "trained to step 2" in log.read_text()
+    bad = subprocess.run(["bash", "scripts/run_local.sh"], capture_output=True, text=True, env={**env, "GPU_IDS": "7"})
+    assert bad.returncode == 2 and "GPU 7 not available" in bad.stderr
