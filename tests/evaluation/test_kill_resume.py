@@ -24,7 +24,14 @@ def start_run(tmp_path: Path, run_id: str) -> tuple[subprocess.Popen, Path, list
     command = [MOTUS_EVAL, "--tasks", ",".join(TASKS), "--seeds", str(SEEDS), "--workers", "2", "--run-id", run_id]
     ledger = tmp_path / "results" / run_id / "episodes.jsonl"
     process = subprocess.Popen(
-        [*command, *common], start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        [*command, *common],
+        start_new_session=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        # a shell running this suite in the background ignores SIGINT, and the child would inherit that: give it
+        # the default disposition a terminal's foreground job has
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     deadline = time.monotonic() + 300
     while not ledger.is_file() and time.monotonic() < deadline:
