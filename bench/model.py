@@ -18,6 +18,7 @@ import torch
 
 from motus.config import load_config
 from motus.model import Motus
+from motus.mot import mot_layer
 from motus.runtime import default_dtype, resolve_device
 from motus.scheduler import MODES
 from motus.vae import VideoVAE
@@ -67,7 +68,8 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=10)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--decode", default="no", choices=["no", "yes", "both"], help="VAE-decode predicted frames")
-    parser.add_argument("--compile", action="store_true", help="torch.compile the MoT layer (GPU)")
+    parser.add_argument("--compile", action="store_true", help="torch.compile the MoT layer (one graph for all layers)")
+    parser.add_argument("--compile-mode", default="default", help="torch.compile mode, e.g. max-autotune-no-cudagraphs")
     parser.add_argument("--json", default=None, help="also write the figures to this file")
     args = parser.parse_args()
 
@@ -83,7 +85,7 @@ def main() -> None:
     vae = VideoVAE.from_config(config.vae.config).to(device, dtype)
     vae.mean, vae.std = vae.mean.float(), vae.std.float()
     if args.compile:
-        model._layer = torch.compile(model._layer, mode="max-autotune-no-cudagraphs", dynamic=False)
+        model.layer_fn = torch.compile(mot_layer, mode=args.compile_mode, dynamic=False)
     synchronize(device)
     build_s = time.perf_counter() - start
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else f"CPU ({torch.get_num_threads()} threads)"

@@ -62,6 +62,7 @@ class MotusTransformer(nn.Module):
         self.action_expert = ActionExpert(config)
         self.und_expert = UnderstandingExpert(config)
         self.gradient_checkpointing = False
+        self.layer_fn = mot_layer  # bench/model.py --compile swaps in torch.compile(mot_layer)
 
     @property
     def wan(self):
@@ -129,48 +130,54 @@ class MotusTransformer(nn.Module):
         return video_velocity.float(), action_velocity.float()
 
     def _layer(self, index, x_v, x_a, x_u, v_mods, a_mods, rope, cross_kv, key_mask):
-        wb = self.wan.blocks[index]
-        ab = self.action_expert.blocks[index]
-        ub = self.und_expert.blocks[index]
+        """Layer ``index`` of the three experts. The work is ``self.layer_fn`` (``mot_layer``), which takes the
+        blocks as arguments: ``torch.compile`` of it gives one graph for every layer instead of one per index."""
+        blocks = (self.wan.blocks[index], self.action_expert.blocks[index], self.und_expert.blocks[index])
         heads = self.config.video.num_heads
-        vm = (wb.scale_shift_table.unsqueeze(0).float() + v_mods).unbind(2)
-        am = (ab.modulation.unsqueeze(0).float() + a_mods).unbind(2)
-
-        norm_v = (wb.norm1(x_v.float()) * (1 + vm[1]) + vm[0]).to(x_v.dtype)
-        attn = wb.attn1
-        q_v = attn.norm_q(attn.to_q(norm_v)).unflatten(-1, (heads, -1))
-        k_v = attn.norm_k(attn.to_k(norm_v)).unflatten(-1, (heads, -1))
-        v_v = attn.to_v(norm_v).unflatten(-1, (heads, -1))
-        q_v, k_v = apply_rope(q_v, *rope), apply_rope(k_v, *rope)
-        norm_a = (ab.norm1(x_a.float()) * (1 + am[1]) + am[0]).to(x_a.dtype)
-        q_a, k_a, v_a = ab.project_qkv(norm_a)
-        q_u, k_u, v_u = ub.project_qkv(ub.norm1(x_u))
-
-        dtype = q_v.dtype
-        q = torch.cat([q_v, q_a.to(dtype), q_u.to(dtype)], dim=1)
-        k = torch.cat([k_v, k_a.to(dtype), k_u.to(dtype)], dim=1)
-        v = torch.cat([v_v, v_a.to(dtype), v_u.to(dtype)], dim=1)
-        out = joint_attention(q, k, v, key_mask)
-        o_v, o_a, o_u = out.split([x_v.shape[1], x_a.shape[1], x_u.shape[1]], dim=1)
-
-        x_v = (x_v.float() + attn.to_out[0](o_v.flatten(-2)).float() * vm[2]).to(x_v.dtype)
-        x_a = (x_a.float() + ab.project_out(o_a.to(x_a.dtype)).float() * am[2]).to(x_a.dtype)
-        x_u = x_u + ub.project_out(o_u.to(x_u.dtype))
-
-        cross = wb.attn2
-        q_c = cross.norm_q(cross.to_q(wb.norm2(x_v.float()).to(x_v.dtype))).unflatten(-1, (heads, -1))
-        k_c, v_c = cross_kv
-        x_v = x_v + cross.to_out[0](joint_attention(q_c, k_c, v_c, None).flatten(-2))
-
-        ffn_in = (wb.norm3(x_v.float()) * (1 + vm[4]) + vm[3]).to(x_v.dtype)
-        x_v = (x_v.float() + wb.ffn(ffn_in).float() * vm[5]).to(x_v.dtype)
-        ffn_in = (ab.norm2(x_a.float()) * (1 + am[4]) + am[3]).to(x_a.dtype)
-        x_a = (x_a.float() + ab.ffn(ffn_in).float() * am[5]).to(x_a.dtype)
-        x_u = x_u + ub.ffn(ub.norm2(x_u))
-        return x_v, x_a, x_u
+        return self.layer_fn(*blocks, heads, x_v, x_a, x_u, v_mods, a_mods, rope, cross_kv, key_mask)
 
     def _unpatchify(self, tokens: torch.Tensor, shape: torch.Size) -> torch.Tensor:
         batch, channels, frames, height, width = shape
         pt, ph, pw = self.config.video.patch_size
         x = tokens.reshape(batch, frames // pt, height // ph, width // pw, pt, ph, pw, channels)
         return x.permute(0, 7, 1, 4, 2, 5, 3, 6).reshape(batch, channels, frames, height, width)
+
+
+def mot_layer(wb, ab, ub, heads: int, x_v, x_a, x_u, v_mods, a_mods, rope, cross_kv, key_mask):
+    """One Mixture-of-Transformers layer: each expert projects its own tokens, one joint attention over video,
+    action and understanding tokens, then the video expert's cross-attention to the text and each expert's FFN."""
+    vm = (wb.scale_shift_table.unsqueeze(0).float() + v_mods).unbind(2)
+    am = (ab.modulation.unsqueeze(0).float() + a_mods).unbind(2)
+
+    norm_v = (wb.norm1(x_v.float()) * (1 + vm[1]) + vm[0]).to(x_v.dtype)
+    attn = wb.attn1
+    q_v = attn.norm_q(attn.to_q(norm_v)).unflatten(-1, (heads, -1))
+    k_v = attn.norm_k(attn.to_k(norm_v)).unflatten(-1, (heads, -1))
+    v_v = attn.to_v(norm_v).unflatten(-1, (heads, -1))
+    q_v, k_v = apply_rope(q_v, *rope), apply_rope(k_v, *rope)
+    norm_a = (ab.norm1(x_a.float()) * (1 + am[1]) + am[0]).to(x_a.dtype)
+    q_a, k_a, v_a = ab.project_qkv(norm_a)
+    q_u, k_u, v_u = ub.project_qkv(ub.norm1(x_u))
+
+    dtype = q_v.dtype
+    q = torch.cat([q_v, q_a.to(dtype), q_u.to(dtype)], dim=1)
+    k = torch.cat([k_v, k_a.to(dtype), k_u.to(dtype)], dim=1)
+    v = torch.cat([v_v, v_a.to(dtype), v_u.to(dtype)], dim=1)
+    out = joint_attention(q, k, v, key_mask)
+    o_v, o_a, o_u = out.split([x_v.shape[1], x_a.shape[1], x_u.shape[1]], dim=1)
+
+    x_v = (x_v.float() + attn.to_out[0](o_v.flatten(-2)).float() * vm[2]).to(x_v.dtype)
+    x_a = (x_a.float() + ab.project_out(o_a.to(x_a.dtype)).float() * am[2]).to(x_a.dtype)
+    x_u = x_u + ub.project_out(o_u.to(x_u.dtype))
+
+    cross = wb.attn2
+    q_c = cross.norm_q(cross.to_q(wb.norm2(x_v.float()).to(x_v.dtype))).unflatten(-1, (heads, -1))
+    k_c, v_c = cross_kv
+    x_v = x_v + cross.to_out[0](joint_attention(q_c, k_c, v_c, None).flatten(-2))
+
+    ffn_in = (wb.norm3(x_v.float()) * (1 + vm[4]) + vm[3]).to(x_v.dtype)
+    x_v = (x_v.float() + wb.ffn(ffn_in).float() * vm[5]).to(x_v.dtype)
+    ffn_in = (ab.norm2(x_a.float()) * (1 + am[4]) + am[3]).to(x_a.dtype)
+    x_a = (x_a.float() + ab.ffn(ffn_in).float() * am[5]).to(x_a.dtype)
+    x_u = x_u + ub.ffn(ub.norm2(x_u))
+    return x_v, x_a, x_u
