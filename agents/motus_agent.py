@@ -29,6 +29,7 @@ class MotusPolicy:
         wan_path: str | None = None,
         vlm_path: str | None = None,
         predict_video: bool = False,
+        compile: bool = False,
     ):
         from motus.runtime import MotusRuntime
 
@@ -37,6 +38,8 @@ class MotusPolicy:
         self.runtime = MotusRuntime.load(
             checkpoint, config, wan_path=wan_path, vlm_path=vlm_path, device=device, use_t5=True
         )
+        if compile:  # faster chunks after a one-off compilation (see MotusTransformer.compile_layers)
+            self.runtime.model.compile_layers()
         cfg = self.runtime.config
         self.mode = mode
         self.execute = execute or cfg.action_chunk_size
@@ -50,6 +53,7 @@ class MotusPolicy:
             "mode": mode,
             "execute": self.execute,
             "num_steps": num_steps or cfg.scheduler.num_inference_steps,
+            "compile": compile,
         }
 
     def act_batch(self, episodes: list[MotusAgent], observations: list[dict]) -> list[np.ndarray]:

@@ -18,7 +18,6 @@ import torch
 
 from motus.config import load_config
 from motus.model import Motus
-from motus.mot import mot_layer
 from motus.runtime import default_dtype, resolve_device
 from motus.scheduler import MODES
 from motus.vae import VideoVAE
@@ -85,7 +84,7 @@ def main() -> None:
     vae = VideoVAE.from_config(config.vae.config).to(device, dtype)
     vae.mean, vae.std = vae.mean.float(), vae.std.float()
     if args.compile:
-        model.layer_fn = torch.compile(mot_layer, mode=args.compile_mode, dynamic=False)
+        model.compile_layers(args.compile_mode)
     synchronize(device)
     build_s = time.perf_counter() - start
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else f"CPU ({torch.get_num_threads()} threads)"

@@ -62,7 +62,7 @@ class MotusTransformer(nn.Module):
         self.action_expert = ActionExpert(config)
         self.und_expert = UnderstandingExpert(config)
         self.gradient_checkpointing = False
-        self.layer_fn = mot_layer  # bench/model.py --compile swaps in torch.compile(mot_layer)
+        self.layer_fn = mot_layer  # compile_layers() swaps in torch.compile(mot_layer)
 
     @property
     def wan(self):
@@ -128,6 +128,12 @@ class MotusTransformer(nn.Module):
         start = self.action_expert.action_offset
         action_velocity = action_out[:, start : start + actions.shape[1]]
         return video_velocity.float(), action_velocity.float()
+
+    def compile_layers(self, mode: str = "default") -> None:
+        """``torch.compile`` the MoT layer: one graph serves all layers (``mot_layer`` takes the blocks as
+        arguments). The first forward pays the compilation (about a minute for the 8B model on an H200); each new
+        batch size compiles once more. Measured on an H200: VLA chunk 0.544 s eager -> 0.295 s compiled."""
+        self.layer_fn = torch.compile(mot_layer, mode=mode, dynamic=False)
 
     def _layer(self, index, x_v, x_a, x_u, v_mods, a_mods, rope, cross_kv, key_mask):
         """Layer ``index`` of the three experts. The work is ``self.layer_fn`` (``mot_layer``), which takes the

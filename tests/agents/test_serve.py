@@ -23,6 +23,7 @@ from agents.wire import pack, unpack
 from motus.checkpoint import save_checkpoint
 from motus.config import load_config
 from motus.model import Motus
+from motus.mot import mot_layer
 
 CAMERAS = ("head", "left_wrist", "right_wrist")
 
@@ -193,3 +194,16 @@ def test_a_gone_server_is_a_clear_agent_error():
     remote = RemoteAgent("ws://127.0.0.1:9", retries=1)  # nothing listens on the discard port
     with pytest.raises(AgentError, match="unreachable after 2 attempts"):
         remote.reset(task="click_bell", instruction="x", seed=1)
+
+
+def test_compiled_motus_agent_gives_the_eager_actions(tiny_checkpoint):
+    """`compile=True` (one torch.compile graph for every MoT layer) changes speed, not answers."""
+    observations = [observation(3), observation(4)]
+    eager = local_chunks(tiny_checkpoint, "press the bell", 100001, observations)
+    agent = MotusAgent(str(tiny_checkpoint), device="cpu", compile=True)
+    agent.reset(task="click_bell", instruction="press the bell", seed=100001)
+    compiled = [agent.act(obs) for obs in observations]
+    for a, b in zip(compiled, eager, strict=True):
+        np.testing.assert_allclose(a, b, atol=1e-4)
+    assert agent.policy.identity["compile"] is True
+    assert agent.policy.runtime.model.layer_fn is not mot_layer  # the compiled function ran
