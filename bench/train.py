@@ -27,23 +27,12 @@ from motus.runtime import default_dtype, resolve_device  # noqa: E402
 from motus.vae import VideoVAE  # noqa: E402
 from motus.vlm import synthetic_vlm_inputs  # noqa: E402
 from train.distributed import (  # noqa: E402
-    DeepSpeedEngine,
-    PlainEngine,
-    deepspeed_config,
+    OptimiserSettings,
+    build_engine,
     device_for,
     join_process_group,
-    parameter_groups,
     process_info,
 )
-
-
-def build_engine(model: Motus, strategy: str, ds_config: str, batch: int):
-    parameters = list(model.trainable_parameters())
-    optimizer = torch.optim.AdamW(parameter_groups(parameters), lr=1e-5, betas=(0.9, 0.95), weight_decay=0.01)
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 1.0)
-    if strategy == "deepspeed":
-        return DeepSpeedEngine(model, optimizer, scheduler, deepspeed_config(ds_config, batch, 1, 0.5))
-    return PlainEngine(parameters, optimizer, scheduler, 0.5, 1)
 
 
 def main() -> None:
@@ -68,7 +57,8 @@ def main() -> None:
     model.gradient_checkpointing = args.checkpointing
     vae = VideoVAE.from_config(config.vae.config).to(device, dtype)
     vae.mean, vae.std = vae.mean.float(), vae.std.float()
-    engine = build_engine(model, args.strategy, args.deepspeed_config, args.batch)
+    settings = OptimiserSettings(lr=1e-5)  # the recipe's AdamW, clipping 0.5, no warm-up
+    engine = build_engine(model, args.strategy, settings, args.batch, 1, args.deepspeed_config)
     batch, frames = args.batch, 1 + config.num_video_frames
     video = torch.rand(batch, 3, frames, config.video_height, config.video_width, device=device) * 2 - 1
     vlm = synthetic_vlm_inputs(config.vlm.config, config.video_height, config.video_width, batch)

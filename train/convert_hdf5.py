@@ -134,8 +134,8 @@ def find_tasks(src: Path, task: str | None) -> dict[str, list[Path]]:
     """Task name -> its HDF5 files in natural order."""
     if not src.is_dir():
         raise DatasetError(f"source folder {src} does not exist")
-    direct = sorted(src.glob("*.hdf5")) + sorted((src / "data").glob("*.hdf5"))
-    if direct or task:
+    single_task = any(src.glob("*.hdf5")) or any((src / "data").glob("*.hdf5"))
+    if single_task or task:
         files = sorted(src.rglob("*.hdf5"), key=natural_key)
         groups = {task or src.name: files}
     else:

@@ -219,6 +219,38 @@ class DeepSpeedEngine:
             raise DistributedError(f"DeepSpeed found no checkpoint in {folder / DEEPSPEED_STATE}")
 
 
+@dataclass(frozen=True)
+class OptimiserSettings:
+    """The release's recipe: AdamW(0.9, 0.95), weight decay 0.01, linear warm-up, gradient clipping."""
+
+    lr: float
+    betas: tuple[float, float] = (0.9, 0.95)
+    weight_decay: float = 0.01
+    warmup_steps: int = 0
+    grad_clip: float = 0.5
+
+
+def build_engine(
+    model: torch.nn.Module,
+    strategy: str,
+    settings: OptimiserSettings,
+    micro_batch: int,
+    accumulation: int,
+    deepspeed_config_path: str | Path,
+) -> PlainEngine | DeepSpeedEngine:
+    """AdamW with linear warm-up over the model's trainable parameters, behind the strategy's engine."""
+    parameters = list(model.trainable_parameters())
+    optimizer = torch.optim.AdamW(
+        parameter_groups(parameters), lr=settings.lr, betas=settings.betas, weight_decay=settings.weight_decay
+    )
+    warmup = max(1, settings.warmup_steps)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: min(1.0, (step + 1) / warmup))
+    if strategy == "deepspeed":
+        config = deepspeed_config(deepspeed_config_path, micro_batch, accumulation, settings.grad_clip)
+        return DeepSpeedEngine(model, optimizer, scheduler, config)
+    return PlainEngine(parameters, optimizer, scheduler, settings.grad_clip, accumulation)
+
+
 def deepspeed_config(path: str | Path, micro_batch: int, accumulation: int, grad_clip: float) -> dict[str, Any]:
     """The JSON config with the recipe's batch, accumulation and clipping written in (the YAML is the one truth)."""
     path = Path(path)

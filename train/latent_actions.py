@@ -26,6 +26,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from motus.images import COMPOSITE_HEIGHT, COMPOSITE_WIDTH
 from train.datasets import LATENT_DIR, DatasetError, Episode, decode_video, load_labels, scan_dataset
 
 LATENT_DIM = 14
@@ -235,7 +236,7 @@ def main(argv: list[str] | None = None) -> int:
         episodes = scan_dataset(args.type, root, args.domain)
         trained = load_vae(Path(args.encoder)) if args.encoder else None
         settings = trained.settings if trained else FlowSettings()
-        flows = compute_flows(episodes, settings, 384, 320)
+        flows = compute_flows(episodes, settings, COMPOSITE_HEIGHT, COMPOSITE_WIDTH)
     except DatasetError as exc:
         print(f"motus-latent-actions: error: {exc}", file=sys.stderr)
         return 2

@@ -23,16 +23,14 @@ from motus.checkpoint import STAGE2_TO_STAGE3_DROPPED, CheckpointError, save_che
 from motus.runtime import MotusRuntime, resolve_device
 from train.datasets import Cutting, MotusDataset, collate, dataset_summary, scan_dataset
 from train.distributed import (
-    DeepSpeedEngine,
-    PlainEngine,
+    OptimiserSettings,
     ProcessInfo,
     barrier,
-    deepspeed_config,
+    build_engine,
     device_for,
     join_process_group,
     leave_process_group,
     mean_over_ranks,
-    parameter_groups,
     process_info,
     resolve_strategy,
 )
@@ -63,10 +61,6 @@ class DataOrder:
         batch = order[self.position : self.position + self.batch_size].tolist()
         self.position += self.batch_size
         return batch
-
-
-def warmup_lambda(warmup_steps: int):
-    return lambda step: min(1.0, (step + 1) / max(1, warmup_steps))
 
 
 DTYPES = {"auto": None, "float32": torch.float32, "bfloat16": torch.bfloat16}
@@ -138,19 +132,20 @@ def sample_generators(seed: int, step: int, micro: int, positions: list[int]) ->
     ]
 
 
-def build_engine(cfg, runtime: MotusRuntime, strategy: str):
-    parameters = list(runtime.model.trainable_parameters())
+def engine_from_config(cfg, runtime: MotusRuntime, strategy: str):
+    """The optimiser, schedule and strategy engine the train config describes."""
     opt = cfg.optimizer
-    optimizer = torch.optim.AdamW(
-        parameter_groups(parameters), lr=opt.lr, betas=tuple(opt.betas), weight_decay=opt.weight_decay
+    settings = OptimiserSettings(
+        float(opt.lr), tuple(opt.betas), float(opt.weight_decay), int(opt.warmup_steps), float(opt.grad_clip)
     )
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, warmup_lambda(int(opt.warmup_steps)))
-    if strategy == "deepspeed":
-        config = deepspeed_config(
-            cfg.distributed.deepspeed_config, int(cfg.batch_size), int(cfg.grad_accumulation), float(opt.grad_clip)
-        )
-        return DeepSpeedEngine(runtime.model, optimizer, scheduler, config)
-    return PlainEngine(parameters, optimizer, scheduler, float(opt.grad_clip), int(cfg.grad_accumulation))
+    return build_engine(
+        runtime.model,
+        strategy,
+        settings,
+        int(cfg.batch_size),
+        int(cfg.grad_accumulation),
+        cfg.distributed.deepspeed_config,
+    )
 
 
 def train(cfg) -> dict[str, Any]:
@@ -173,7 +168,7 @@ def _train(cfg, info: ProcessInfo, strategy: str, device: torch.device) -> dict[
     runtime, start_mode = build_runtime(cfg, device)
     dataset = build_dataset(cfg, runtime)
     runtime.model.train()
-    engine = build_engine(cfg, runtime, strategy)
+    engine = engine_from_config(cfg, runtime, strategy)
     micro_batch, accumulation = int(cfg.batch_size), int(cfg.grad_accumulation)
     global_batch = micro_batch * info.world_size
     if len(dataset) < global_batch:
