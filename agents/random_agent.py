@@ -1,7 +1,8 @@
 """Uniformly random joint targets within the real arm's joint ranges: a floor for every success rate.
 
 The simulator's limits can be wider (aloha_agilex takes RoboTwin's +-10 rad so checkpoint actions are never clamped);
-drawing from those would only spin the joints, so the random agent draws from the robot description's ranges."""
+drawing from those would only spin the joints, so the random agent draws from the robot description's ranges (or the
+ranges the environment gives in the reset's ``action_limits``: RoboTwin's robot)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from envs.embodiment import DEFAULT_EMBODIMENT, load_embodiment
+from conventions import DEFAULT_EMBODIMENT
 
 
 class RandomAgent:
@@ -22,8 +23,13 @@ class RandomAgent:
         self.low = self.high = None
 
     def reset(self, *, task: str, instruction: str, seed: int, **context: Any) -> None:
-        embodiment = load_embodiment(context.get("embodiment", DEFAULT_EMBODIMENT))
-        self.low, self.high = embodiment.action_limits(description=True)
+        if context.get("action_limits") is not None:  # a simulator that is not ours (RoboTwin) says its ranges
+            self.low, self.high = (np.asarray(limit, dtype=np.float64) for limit in context["action_limits"])
+        else:
+            from envs.embodiment import load_embodiment
+
+            embodiment = load_embodiment(context.get("embodiment", DEFAULT_EMBODIMENT))
+            self.low, self.high = embodiment.action_limits(description=True)
         self.rng = np.random.default_rng([self.base_seed, seed])  # the episode seed fixes the actions
 
     def act(self, obs: dict) -> np.ndarray:

@@ -38,6 +38,7 @@ class WorkItem:
     episode: int = -1  # position of the seed in its list, for handlers that report it
     attempt: int = 0  # 1 when the item runs again after its worker died
     fingerprint: dict[str, Any] | None = None  # the scene this seed must build, checked at reset when given
+    instruction: str | None = None  # the instruction the seed's list fixed (RoboTwin); None: the scene draws it
 
 
 @dataclass
@@ -48,6 +49,7 @@ class WorkerConfig:
     render_threads: int | None = None  # CPU threads per worker (rendering, torch); the pool sets cores // workers
     env_cache_size: int = ENV_CACHE_SIZE
     environment: str = EMBEDDED_ENVIRONMENT  # "module:attribute" called (task, domain=, embodiment=) -> environment
+    environment_options: dict[str, Any] = field(default_factory=dict)  # more keyword arguments for it
 
 
 class FatalItemError(RuntimeError):
@@ -59,10 +61,16 @@ class EnvironmentCache:
     """At most ``capacity`` environments, least recently used closed first, so a worker's memory stays bounded
     however many tasks, domains and embodiments it serves."""
 
-    def __init__(self, capacity: int, embodiment: str, factory: str = EMBEDDED_ENVIRONMENT):
+    def __init__(
+        self,
+        capacity: int,
+        embodiment: str,
+        factory: str = EMBEDDED_ENVIRONMENT,
+        options: dict[str, Any] | None = None,
+    ):
         self.capacity = max(1, int(capacity))
         self.embodiment = embodiment
-        self.factory = factory
+        self.factory, self.options = factory, dict(options or {})
         self.environments: OrderedDict[tuple[str, str], Any] = OrderedDict()
 
     def get(self, task: str, domain: str):
@@ -75,7 +83,7 @@ class EnvironmentCache:
             oldest.close()
             gc.collect()  # SAPIEN frees a scene's physics and render memory when its last reference goes
         make = load_attribute(self.factory)
-        env = self.environments[key] = make(task, domain=domain, embodiment=self.embodiment)
+        env = self.environments[key] = make(task, domain=domain, embodiment=self.embodiment, **self.options)
         return env
 
     def keys(self) -> list[tuple[str, str]]:
@@ -109,7 +117,9 @@ class ItemRunner:
             os.environ.setdefault("LP_NUM_THREADS", str(config.render_threads))  # software rendering
             os.environ.setdefault("OMP_NUM_THREADS", str(config.render_threads))  # torch (a policy in the worker)
         self.config = config
-        self.environments = EnvironmentCache(config.env_cache_size, config.embodiment, config.environment)
+        self.environments = EnvironmentCache(
+            config.env_cache_size, config.embodiment, config.environment, config.environment_options
+        )
         self.handlers: dict[str, Callable[..., dict[str, Any]]] = {}
 
     def _handler(self, kind: str) -> Callable[..., dict[str, Any]]:

@@ -11,7 +11,11 @@ from evaluation.running.errors import EvalConfigError
 from evaluation.running.protocol import ExpertActionCache
 
 
-def agent_arguments(cfg, agent: str, expert_cache: ExpertActionCache) -> dict[str, Any]:
+def agent_arguments(
+    cfg, agent: str, expert_cache: ExpertActionCache | None, action_dim: int | None = None
+) -> dict[str, Any]:
+    """``action_dim``: the width the simulator takes, when it is not ``cfg.embodiment``'s (a RoboTwin checkout's
+    robot)."""
     from agents import BUILTIN_AGENTS, resolve_agent_class
 
     try:
@@ -27,7 +31,7 @@ def agent_arguments(cfg, agent: str, expert_cache: ExpertActionCache) -> dict[st
         if not kwargs.get("server"):
             raise EvalConfigError("agent 'remote' needs --server ws://HOST:PORT")
         identity = server_identity(kwargs)  # fail fast when the server is gone or refuses the token
-        fits_embodiment(served_policy(identity), identity["action_dim"], cfg.embodiment)
+        fits_embodiment(served_policy(identity), identity["action_dim"], cfg.embodiment, action_dim)
     if agent == "replay" and not kwargs.get("dataset"):
         raise EvalConfigError("agent 'replay' needs agents.replay.dataset=<Motus-layout dataset folder>")
     if agent == "motus":
@@ -43,7 +47,7 @@ def agent_arguments(cfg, agent: str, expert_cache: ExpertActionCache) -> dict[st
         except (CheckpointError, ConfigError, FileNotFoundError) as exc:
             raise EvalConfigError(f"checkpoint {cfg.checkpoint} does not load: {exc}") from exc
         model = f"checkpoint {cfg.checkpoint} (model config {config.name})"
-        fits_embodiment(model, config.action_dim, cfg.embodiment)
+        fits_embodiment(model, config.action_dim, cfg.embodiment, action_dim)
         try:  # resolved here, so every worker uses the same preset and run.json records it
             preset = resolve_preset(kwargs.get("preset") or "auto", find_checkpoint(cfg.checkpoint)[0], config.preset)
         except UnknownPresetError as exc:
@@ -53,13 +57,18 @@ def agent_arguments(cfg, agent: str, expert_cache: ExpertActionCache) -> dict[st
     return kwargs
 
 
-def fits_embodiment(policy: str, action_dim: int | None, embodiment: str) -> None:
-    """Refuse a policy whose action width is not the evaluated embodiment's: otherwise every episode would end at its
-    first action, or the model would refuse the robot's state inside a worker."""
+def fits_embodiment(policy: str, action_dim: int | None, embodiment: str, width: int | None = None) -> None:
+    """Refuse a policy whose action width is not the evaluated embodiment's (or ``width``, when the simulator says
+    it): otherwise every episode would end at its first action, or the model would refuse the robot's state inside a
+    worker."""
     from agents.action_space import ActionWidthError, check_action_width
 
     if action_dim is None:
         raise EvalConfigError(f"{policy} does not say its action_dim, so it cannot be matched to {embodiment}")
+    if width is not None:
+        if int(action_dim) != width:
+            raise EvalConfigError(f"{policy} has action_dim {action_dim} but {embodiment} takes {width}-D actions")
+        return
     try:
         check_action_width(policy, action_dim, embodiment)
     except ActionWidthError as exc:

@@ -27,6 +27,10 @@ FLAGS = {
     "video": "none | failures | all",
     "launcher": "local | ray",
     "ray_address": "address of an existing Ray cluster (default: start a local one)",
+    "backend": "embedded (default: the harness's simulator) | robotwin (a RoboTwin 2.0 checkout)",
+    "robotwin_root": "the RoboTwin checkout (backend robotwin)",
+    "task_config": "RoboTwin task config(s), comma-separated (default: from --domain: demo_clean, demo_randomized)",
+    "instruction_type": "seen | unseen (backend robotwin; default: the task config's eval_instruction, else unseen)",
 }
 
 
@@ -110,6 +114,11 @@ def main(argv: list[str] | None = None) -> int:
                 cfg.checkpoint = stored["agent_kwargs"]["checkpoint"]
             if stored["agent"] == "remote":
                 cfg.agents.remote.server = stored["agent_kwargs"]["server"]
+            if stored.get("robotwin"):
+                robotwin = stored["robotwin"]
+                cfg.backend, cfg.robotwin_root = "robotwin", robotwin["root"]
+                cfg.task_config = ",".join(robotwin["task_configs"].values())
+                cfg.instruction_type, cfg.max_candidates = robotwin["instruction_type"], robotwin["max_candidates"]
         plan = make_plan(cfg)
     except (EvalConfigError, HydraException, OmegaConfBaseException) as exc:
         print(f"motus-eval: error: {exc}", file=sys.stderr)

@@ -35,9 +35,7 @@ def episode_record(plan: EvalPlan, item: WorkItem, result: dict[str, Any]) -> di
         "finished_at": round(time.time(), 3),
     }
     if record.get("step_limit") is None:
-        from envs.tasks import get_task_class
-
-        record["step_limit"] = get_task_class(item.task).step_limit
+        record["step_limit"] = plan.step_limits.get(item.task)
     return record
 
 
@@ -51,7 +49,14 @@ def run_episodes(pool, plan: EvalPlan, ledger: RunLedger) -> None:
             if (task, domain, entry["seed"]) not in finished:
                 items.append(
                     WorkItem(
-                        len(items), "episode", task, domain, entry["seed"], episode, fingerprint=entry["fingerprint"]
+                        len(items),
+                        "episode",
+                        task,
+                        domain,
+                        entry["seed"],
+                        episode,
+                        fingerprint=entry.get("fingerprint"),
+                        instruction=entry.get("instruction"),
                     )
                 )
     done = [e for e in ledger.episodes() if (e["task"], e["domain"]) in seeds and outcome_of(e) != "infra_error"]
@@ -86,14 +91,18 @@ def run_episodes(pool, plan: EvalPlan, ledger: RunLedger) -> None:
 def evaluate(plan: EvalPlan) -> list[dict[str, Any]]:
     """Run (or resume) the evaluation; returns the ledger's episodes of this plan's seeds (all attempts)."""
     ledger = open_ledger(plan)
-    config = evaluation_worker_config(
-        plan.agent,
-        plan.embodiment,
-        agent_kwargs=plan.agent_kwargs,
-        video=plan.video,
-        video_dir=str(plan.run_dir / "videos"),
-        video_stride=plan.video_stride,
-    )
+    episode_options = {
+        "agent_kwargs": plan.agent_kwargs,
+        "video": plan.video,
+        "video_dir": str(plan.run_dir.resolve() / "videos"),
+        "video_stride": plan.video_stride,
+    }
+    if plan.backend == "robotwin":
+        from evaluation.robotwin.running import robotwin_worker_config
+
+        config = robotwin_worker_config(plan, episode_options)
+    else:
+        config = evaluation_worker_config(plan.agent, plan.embodiment, **episode_options)
     if plan.launcher == "ray":
         from workers.ray_pool import RayPool
 
@@ -101,7 +110,11 @@ def evaluate(plan: EvalPlan) -> list[dict[str, Any]]:
     else:
         pool_context = WorkerPool(config, plan.workers, plan.timeout_s)
     with pool_context as pool:
-        if plan.agent == "expert":
+        if plan.backend == "robotwin":
+            from evaluation.robotwin.running import prepare_robotwin_seeds
+
+            prepare_robotwin_seeds(pool, plan)
+        elif plan.agent == "expert":
             try:
                 prepare_expert_actions(pool, plan.expert_cache, plan.embodiment, plan.protocol_seeds)
             except VerificationError as exc:

@@ -26,6 +26,7 @@ class EpisodeSpec:
     domain: str
     seed: int
     episode: int
+    instruction: str | None = None  # fixed by the seed's list (RoboTwin backend); None: the environment draws it
 
 
 def check_chunk(chunk: Any, action_dim: int) -> np.ndarray:
@@ -110,7 +111,8 @@ def run_episode(
     # An agent that acts on joints alone (the expert, a replay, random) gets no images unless a video is recorded:
     # rendering three cameras costs more than the physics of a whole chunk.
     images = bool(getattr(agent, "uses_images", True)) or video_path is not None
-    obs, info = env.reset(seed=spec.seed, options={"images": images})
+    options = {"images": images} if spec.instruction is None else {"images": images, "instruction": spec.instruction}
+    obs, info = env.reset(seed=spec.seed, options=options)
     check_scene()
     reset_sim_s = time.perf_counter() - start - env.timings["render"]  # scene build + settling is simulation too
     instruction, step_limit = info["instruction"], env.step_limit
@@ -131,6 +133,7 @@ def run_episode(
             domain=spec.domain,
             step_limit=step_limit,
             embodiment=embodiment,
+            action_limits=getattr(env, "action_limits", None),
         )
         policy_s += time.perf_counter() - t
         if video:

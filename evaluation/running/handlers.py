@@ -2,20 +2,19 @@
 protocol seed) and the expert's ``verify`` / ``fingerprint``.
 
 An episode handler lives as long as its worker, so the agent (a policy that may take minutes to load) is built once
-per worker, not per episode."""
+per worker, not per episode. This module is also what a RoboTwin worker imports, so it imports nothing of the
+harness's ``envs`` (RoboTwin's package of the same name is the one loaded there)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
-from envs.embodiment import DEFAULT_EMBODIMENT
+from conventions import DEFAULT_EMBODIMENT
 from evaluation.running.episode import EpisodeSpec, failed_episode, run_episode
-from evaluation.running.protocol import check_fingerprint
-from evaluation.running.verification import VERIFICATION_HANDLERS
 from workers.runner import FatalItemError, WorkerConfig, WorkItem
 
-EVALUATION_HANDLERS = {"episode": "evaluation.running.handlers:EpisodeHandler", **VERIFICATION_HANDLERS}
+EPISODE_HANDLER = "evaluation.running.handlers:EpisodeHandler"
 
 
 class EpisodeHandler:
@@ -53,13 +52,19 @@ class EpisodeHandler:
         return run_episode(
             env,
             self._agent(),
-            EpisodeSpec(item.task, item.domain, item.seed, item.episode),
+            EpisodeSpec(item.task, item.domain, item.seed, item.episode, item.instruction),
             self.embodiment,
             self.video_path(item),
             keep,
             self.video_stride,
-            check_scene=lambda: check_fingerprint(env, item),
+            check_scene=(lambda: None) if item.fingerprint is None else (lambda: self.check_scene(env, item)),
         )
+
+    @staticmethod
+    def check_scene(env, item: WorkItem) -> None:
+        from evaluation.running.protocol import check_fingerprint
+
+        check_fingerprint(env, item)
 
     def on_error(self, item: WorkItem, message: str, trace: str) -> dict[str, Any]:
         """The simulator failed outside the episode loop (e.g. building the scene): the episode is an infrastructure
@@ -77,5 +82,8 @@ class EpisodeHandler:
 def evaluation_worker_config(agent: str, embodiment: str = DEFAULT_EMBODIMENT, **episode_options: Any) -> WorkerConfig:
     """A worker configuration that serves evaluation episodes (``episode_options``: the rest of ``EpisodeHandler``'s
     arguments) and the expert's seed verification."""
+    from evaluation.running.verification import VERIFICATION_HANDLERS
+
     options = {"agent": agent, "embodiment": embodiment, **episode_options}
-    return WorkerConfig(handlers=EVALUATION_HANDLERS, handler_options={"episode": options}, embodiment=embodiment)
+    handlers = {"episode": EPISODE_HANDLER, **VERIFICATION_HANDLERS}
+    return WorkerConfig(handlers=handlers, handler_options={"episode": options}, embodiment=embodiment)

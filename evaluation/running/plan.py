@@ -1,7 +1,8 @@
 """Planning an evaluation run: validate every input, then read the protocol's seeds into an ``EvalPlan``.
 
 Nothing starts before the inputs are known to be good (task, domain and agent names; a checkpoint that loads; the
-protocol has the seeds asked for). Seeds and their scene fingerprints come from the committed protocol.
+protocol has the seeds asked for). On the embedded simulator, seeds and their scene fingerprints come from the
+committed protocol; the RoboTwin backend (``evaluation/robotwin/plan.py``) finds its own.
 """
 
 from __future__ import annotations
@@ -42,36 +43,29 @@ class EvalPlan:
     base_seed: int
     workers: int | None
     protocol_seeds: dict[tuple[str, str], list[dict[str, Any]]]  # (task, domain) -> [{"seed", "fingerprint"}]
-    expert_cache: ExpertActionCache
+    expert_cache: ExpertActionCache | None
     video: str
     video_stride: int
     timeout_s: float
     launcher: str = "local"
     ray_address: str | None = None
     ray_cpus_per_worker: float = 1.0
+    step_limits: dict[str, int] = field(default_factory=dict)
+    backend: str = "embedded"  # "embedded" | "robotwin"
+    robotwin: dict[str, Any] | None = None  # the RoboTwin backend's settings (evaluation/robotwin/plan.py)
     meta: dict[str, Any] = field(default_factory=dict)
 
 
-def make_plan(cfg) -> EvalPlan:
-    """Validate the configuration; raises EvalConfigError before anything starts."""
-    from envs import UnknownTaskError, parse_task_list
-    from envs.embodiment import UnknownEmbodimentError, load_embodiment
-    from envs.tasks import get_task_class
+BACKENDS = ("embedded", "robotwin")
 
-    try:
-        tasks = parse_task_list(cfg.tasks)
-        domains = parse_domains(cfg.domain)
-    except (UnknownTaskError, UnknownDomainError) as exc:
-        raise EvalConfigError(str(exc)) from exc
+
+def check_run_settings(cfg) -> tuple[int, int]:
+    """The settings every backend shares, validated: returns (seeds, base seed)."""
     seeds = int(cfg.seeds)
     if seeds < 1:
         raise EvalConfigError(f"--seeds must be at least 1, got {seeds}")
     if cfg.video not in VIDEO_MODES:
         raise EvalConfigError(f"unknown video mode {cfg.video!r}; valid: {', '.join(VIDEO_MODES)}")
-    try:
-        load_embodiment(cfg.embodiment)
-    except UnknownEmbodimentError as exc:
-        raise EvalConfigError(str(exc)) from exc
     if cfg.launcher not in LAUNCHERS:
         raise EvalConfigError(f"unknown launcher {cfg.launcher!r}; valid: {', '.join(LAUNCHERS)}")
     if cfg.launcher == "ray":
@@ -84,6 +78,67 @@ def make_plan(cfg) -> EvalPlan:
     base_seed = int(cfg.base_seed)
     if base_seed < 0:
         raise EvalConfigError(f"--base-seed must be 0 or more, got {base_seed}")
+    return seeds, base_seed
+
+
+def run_identity(cfg, agent: str) -> tuple[str, int | None]:
+    """The run id (given, or the agent and a timestamp) and the number of workers."""
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    run_id = cfg.run_id or f"{agent.replace(':', '.').replace('/', '.')}-{stamp}"
+    workers = int(cfg.workers or 0) or (None if cfg.launcher == "ray" else os.cpu_count() or 1)
+    return run_id, workers
+
+
+def common_meta(cfg, plan: EvalPlan) -> dict[str, Any]:
+    """What ``run.json`` records for every backend."""
+    agent, agent_kwargs = plan.agent, plan.agent_kwargs
+    return {
+        "run_id": plan.run_id,
+        "backend": plan.backend,
+        "simulator": simulator_versions(),
+        "tasks": plan.tasks,
+        "domains": plan.domains,
+        "seeds": plan.seeds,
+        "base_seed": plan.base_seed,
+        "embodiment": plan.embodiment,
+        "agent": agent,
+        "agent_kwargs": {k: ("***" if k == "token" and v else v) for k, v in agent_kwargs.items()},
+        "checkpoint": checkpoint_identity(cfg.checkpoint) if agent == "motus" else None,
+        "preset": agent_kwargs.get("preset") if agent == "motus" else None,  # the model's input preset
+        "versions": environment_versions(),
+        "git_revision": git_revision(),
+        "created_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "command": sys.argv,
+        "workers": plan.workers,
+        "launcher": cfg.launcher,
+        "server": server_identity(agent_kwargs) if agent == "remote" else None,
+        "video": cfg.video,
+    }
+
+
+def make_plan(cfg) -> EvalPlan:
+    """Validate the configuration; raises EvalConfigError before anything starts."""
+    backend = str(cfg.get("backend") or "embedded")
+    if backend not in BACKENDS:
+        raise EvalConfigError(f"unknown backend {backend!r}; valid: {', '.join(BACKENDS)}")
+    if backend == "robotwin":
+        from evaluation.robotwin.plan import make_robotwin_plan
+
+        return make_robotwin_plan(cfg)
+    from envs import UnknownTaskError, parse_task_list
+    from envs.embodiment import UnknownEmbodimentError, load_embodiment
+    from envs.tasks import get_task_class
+
+    try:
+        tasks = parse_task_list(cfg.tasks)
+        domains = parse_domains(cfg.domain)
+    except (UnknownTaskError, UnknownDomainError) as exc:
+        raise EvalConfigError(str(exc)) from exc
+    seeds, base_seed = check_run_settings(cfg)
+    try:
+        load_embodiment(cfg.embodiment)
+    except UnknownEmbodimentError as exc:
+        raise EvalConfigError(str(exc)) from exc
     expert_cache = ExpertActionCache(Path(cfg.expert_cache))
     agent = str(cfg.agent)
     agent_kwargs = agent_arguments(cfg, agent, expert_cache)
@@ -96,9 +151,7 @@ def make_plan(cfg) -> EvalPlan:
         }
     except ProtocolError as exc:
         raise EvalConfigError(str(exc)) from exc
-    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    run_id = cfg.run_id or f"{agent.replace(':', '.').replace('/', '.')}-{stamp}"
-    workers = int(cfg.workers or 0) or (None if cfg.launcher == "ray" else os.cpu_count() or 1)
+    run_id, workers = run_identity(cfg, agent)
     plan = EvalPlan(
         run_id=run_id,
         run_dir=Path(cfg.out) / run_id,
@@ -118,30 +171,13 @@ def make_plan(cfg) -> EvalPlan:
         launcher=cfg.launcher,
         ray_address=cfg.ray_address,
         ray_cpus_per_worker=float(cfg.ray_cpus_per_worker),
+        step_limits={t: get_task_class(t).step_limit for t in tasks},
     )
     plan.meta = {
-        "run_id": run_id,
+        **common_meta(cfg, plan),
         "protocol": PROTOCOL_VERSION,
         "protocol_root": str(protocol_root),
-        "simulator": simulator_versions(),
-        "tasks": tasks,
-        "domains": domains,
-        "seeds": seeds,
-        "base_seed": plan.base_seed,
-        "embodiment": cfg.embodiment,
         "instruction_split": {"clean": "seen", "randomized": "unseen"},
-        "step_limits": {t: get_task_class(t).step_limit for t in tasks},
-        "agent": agent,
-        "agent_kwargs": {k: ("***" if k == "token" and v else v) for k, v in agent_kwargs.items()},
-        "checkpoint": checkpoint_identity(cfg.checkpoint) if agent == "motus" else None,
-        "preset": agent_kwargs.get("preset") if agent == "motus" else None,  # the model's input preset
-        "versions": environment_versions(),
-        "git_revision": git_revision(),
-        "created_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-        "command": sys.argv,
-        "workers": workers,
-        "launcher": cfg.launcher,
-        "server": server_identity(agent_kwargs) if agent == "remote" else None,
-        "video": cfg.video,
+        "step_limits": plan.step_limits,
     }
     return plan

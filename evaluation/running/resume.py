@@ -19,6 +19,7 @@ RUN_IDENTITY_KEYS = (
     "agent_kwargs",
     "embodiment",
     "base_seed",
+    "robotwin",  # the checkout, its revision and task configs (RoboTwin backend)
 )
 
 

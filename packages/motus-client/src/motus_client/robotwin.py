@@ -13,6 +13,8 @@ from typing import Any
 import numpy as np
 
 CAMERAS = {"head_camera": "head", "left_camera": "left_wrist", "right_camera": "right_wrist"}  # RoboTwin's -> ours
+TASK_CONFIG_DOMAINS = {"demo_clean": "clean", "demo_randomized": "randomized"}  # RoboTwin's task configs -> domains
+ROBOTWIN_EMBODIMENTS = {"aloha-agilex": "aloha_agilex", "franka-panda": "dual_panda"}  # RoboTwin's robots -> ours
 
 
 def harness_observation(robotwin_obs: dict[str, Any]) -> dict[str, Any]:

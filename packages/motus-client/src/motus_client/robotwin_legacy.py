@@ -17,9 +17,7 @@ from typing import Any
 
 from motus_client.errors import AgentError
 from motus_client.remote import TOKEN_ENV, RemoteAgent
-from motus_client.robotwin import harness_observation
-
-DOMAINS = {"demo_clean": "clean", "demo_randomized": "randomized"}  # RoboTwin's task configs -> our domains
+from motus_client.robotwin import TASK_CONFIG_DOMAINS, harness_observation
 
 
 @dataclass
@@ -42,7 +40,8 @@ def get_model(usr_args: dict[str, Any]) -> LegacyPolicy:
     agent = RemoteAgent(str(server), token=usr_args.get("token") or None)
     agent.probe()  # an unreachable server or a wrong token fails here, before the first episode
     task_config = str(usr_args.get("task_config", ""))
-    return LegacyPolicy(agent, str(usr_args["task_name"]), int(usr_args.get("seed") or 0), DOMAINS.get(task_config))
+    domain = TASK_CONFIG_DOMAINS.get(task_config)
+    return LegacyPolicy(agent, str(usr_args["task_name"]), int(usr_args.get("seed") or 0), domain)
 
 
 def reset_model(model: LegacyPolicy) -> None:
