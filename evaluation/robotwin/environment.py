@@ -51,6 +51,7 @@ def enter_checkout(root: str | Path) -> Path:
             f"this worker already imported another 'envs' package ({getattr(loaded, '__file__', loaded)}); a "
             "RoboTwin worker must not import the harness's simulator"
         )
+    sys.path[:] = [str(Path(p).resolve()) if not os.path.isabs(p) else p for p in sys.path]  # "" meant the old cwd
     os.chdir(root)
     for path in (root / "description" / "utils", root):
         if str(path) not in sys.path:
