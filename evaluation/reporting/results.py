@@ -25,6 +25,12 @@ class Run:
 
     @property
     def protocol(self) -> str:
+        """The protocol's name; a RoboTwin run's own seeds also name the checkout they were found on, so runs on
+        two RoboTwin revisions are never ranked as one benchmark."""
+        robotwin = self.meta.get("robotwin")
+        if robotwin:
+            commit = (robotwin.get("commit") or "unknown")[:10] + ("+dirty" if robotwin.get("dirty") else "")
+            return f"{self.meta.get('protocol', 'robotwin-run')} (RoboTwin {robotwin.get('layout')} layout @ {commit})"
         return str(self.meta.get("protocol", "unknown"))
 
     @property

@@ -7,13 +7,15 @@ and ``check_success`` holds once an arm is within ``TOLERANCE`` of the seed's ta
 The seed's target is painted into the first row of the head camera's image, so an agent that reads images can solve
 the task (``TargetReader`` below) and one that does not cannot. Seeds with ``seed % 7 == 3`` raise ``UnStableError``
 at setup and seeds with ``seed % 5 == 4`` defeat the expert (``plan_success`` False), so RoboTwin's expert check has
-seeds to skip. The expert moves without counting actions, so only an agent meets the step limit. Every file the stand-in reads is opened by a path relative to the checkout, as RoboTwin's are.
+seeds to skip. The expert moves without counting actions, so only an agent meets the step limit. Every file the
+stand-in reads is opened by a path relative to the checkout, as RoboTwin's are.
 """
 
 from __future__ import annotations
 
 import subprocess
 import textwrap
+import time
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +24,7 @@ TASKS = {"beat_block_hammer": "left", "click_bell": "right"}  # task -> the arm 
 STEP_LIMITS = {"beat_block_hammer": 40, "click_bell": 3}  # 3 actions reach targets up to ~0.5 away: some fail
 TARGET_RANGE = 0.6  # target joints are drawn in [-0.6, 0.6]
 
-BASE_TASK = '''
+BASE_TASK = """
 import os
 
 import numpy as np
@@ -137,9 +139,9 @@ class Base_Task:
 
     def close_env(self, clear_cache=False):
         self.scene = None
-'''
+"""
 
-TASK_FILE = '''
+TASK_FILE = """
 import numpy as np
 
 from ._base_task import Base_Task
@@ -155,9 +157,9 @@ class {task}(Base_Task):
         self.arm_slice = slice(0, 6) if "{arm}" == "left" else slice(7, 13)
         color = ["red", "green", "blue"][self.seed % 3]
         self.info = {{"info": {{"{{A}}": color + " block", "{{a}}": "{arm}"}}}}
-'''
+"""
 
-INSTRUCTIONS = '''
+INSTRUCTIONS = """
 import json
 import os
 import random
@@ -181,15 +183,15 @@ def generate_episode_descriptions(task_name, episodes, max_descriptions=1000000)
             entry[split] = filled[:max_descriptions]
         results.append(entry)
     return results
-'''
+"""
 
-GLOBAL_CONFIGS = '''
+GLOBAL_CONFIGS = """
 import os
 
 ROOT_PATH = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + "/"
 CONFIGS_PATH = os.path.join(ROOT_PATH, "{configs}/")
 SCRIPT_PATH = os.path.join(ROOT_PATH, "{scripts}/")
-'''
+"""
 
 
 def task_config(randomized: bool, legacy: bool) -> str:
@@ -262,7 +264,11 @@ def write_standin(root: Path, layout: str = "current", *, assets: bool = True, g
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text.lstrip("\n"))
     if git:
-        for command in (["init", "-q"], ["add", "-A"], ["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "x"]):
+        for command in (
+            ["init", "-q"],
+            ["add", "-A"],
+            ["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "x"],
+        ):
             subprocess.run(["git", *command], cwd=root, check=True)
     return root
 
@@ -271,14 +277,15 @@ class TargetReader:
     """Reads the seed's target joints from the head image and commands them: solves every stand-in episode whose
     step limit allows the motion. Acts only on the arm the instruction names, so a wrong instruction fails."""
 
-    def __init__(self, chunk_size: int = 4):
-        self.chunk_size = chunk_size
+    def __init__(self, chunk_size: int = 4, delay_s: float = 0.0):
+        self.chunk_size, self.delay_s = chunk_size, delay_s  # delay: a policy that takes time to answer
         self.arm = "left"
 
     def reset(self, *, task: str, instruction: str, seed: int, **context) -> None:
         self.arm = "right" if "right" in instruction else "left"
 
     def act(self, obs: dict) -> np.ndarray:
+        time.sleep(self.delay_s)
         code = obs["images"]["head"][0, :6, 0].astype(np.float64)
         target = code / 255 * (2 * TARGET_RANGE) - TARGET_RANGE
         action = np.asarray(obs["qpos"], dtype=np.float64).copy()
