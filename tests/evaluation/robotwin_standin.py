@@ -69,8 +69,10 @@ class Base_Task:
         self.instruction = None
         self.head_hw = (kwags["head_camera_h"], kwags["head_camera_w"])
         self.robot = Robot(kwags["left_embodiment_config"], kwags["right_embodiment_config"])
-        self.qpos = np.zeros(14)
-        self.qpos[[6, 13]] = 1.0
+        self.arm_dim = len(self.robot.left_arm_joints)  # 6 (aloha-agilex) or 7 (franka-panda)
+        n = self.arm_dim
+        self.qpos = np.zeros(2 * n + 2)
+        self.qpos[[n, 2 * n + 1]] = 1.0  # grippers open
         self.randomized = bool(kwags["domain_randomization"]["cluttered_table"])
         if self.seed % 7 == 3:
             raise UnStableError("Objects is unstable in seed " + str(self.seed))
@@ -92,7 +94,7 @@ class Base_Task:
     def take_action(self, action, action_type="qpos"):
         if self.take_action_cnt == self.step_lim or self.eval_success:
             return
-        assert action_type == "qpos" and len(action) == 14, (action_type, len(action))
+        assert action_type == "qpos" and len(action) == len(self.qpos), (action_type, len(action))
         self.take_action_cnt += 1
         start = self.qpos.copy()
         move = np.clip(np.asarray(action, dtype=np.float64) - start, -MAX_STEP, MAX_STEP)
@@ -116,18 +118,19 @@ class Base_Task:
             }
         code = np.round((self.target + 0.6) / 1.2 * 255).astype(np.uint8)
         cameras["head_camera"]["rgb"][0, : len(code), 0] = code
-        left, right = self.qpos[:6], self.qpos[7:13]
+        n = self.arm_dim
+        left, right = self.qpos[:n], self.qpos[n + 1 : 2 * n + 1]
         return {
             "observation": cameras,
             "pointcloud": [],
             "joint_action": {
-                "left_arm": list(left), "left_gripper": float(self.qpos[6]),
-                "right_arm": list(right), "right_gripper": float(self.qpos[13]),
+                "left_arm": list(left), "left_gripper": float(self.qpos[n]),
+                "right_arm": list(right), "right_gripper": float(self.qpos[-1]),
                 "vector": self.qpos.copy(),
             },
             "endpose": {
-                "left_endpose": [0.1, 0.2, 0.9, 1.0, 0.0, 0.0, 0.0], "left_gripper": float(self.qpos[6]),
-                "right_endpose": [-0.1, 0.2, 0.9, 1.0, 0.0, 0.0, 0.0], "right_gripper": float(self.qpos[13]),
+                "left_endpose": [0.1, 0.2, 0.9, 1.0, 0.0, 0.0, 0.0], "left_gripper": float(self.qpos[n]),
+                "right_endpose": [-0.1, 0.2, 0.9, 1.0, 0.0, 0.0, 0.0], "right_gripper": float(self.qpos[-1]),
             },
         }
 
@@ -153,8 +156,9 @@ class {task}(Base_Task):
         self.load_actors()
 
     def load_actors(self):
-        self.target = np.random.uniform(-0.6, 0.6, size=6)
-        self.arm_slice = slice(0, 6) if "{arm}" == "left" else slice(7, 13)
+        n = self.arm_dim
+        self.target = np.random.uniform(-0.6, 0.6, size=n)
+        self.arm_slice = slice(0, n) if "{arm}" == "left" else slice(n + 1, 2 * n + 1)
         color = ["red", "green", "blue"][self.seed % 3]
         self.info = {{"info": {{"{{A}}": color + " block", "{{a}}": "{arm}"}}}}
 """
@@ -194,11 +198,14 @@ SCRIPT_PATH = os.path.join(ROOT_PATH, "{scripts}/")
 """
 
 
-def task_config(randomized: bool, legacy: bool) -> str:
+ARM_JOINTS = {"aloha-agilex": 6, "franka-panda": 7}  # RoboTwin's robots: 14-D and 16-D qpos actions
+
+
+def task_config(randomized: bool, legacy: bool, robot: str) -> str:
     config = f"""
         render_freq: 0
         episode_num: 50
-        embodiment: [aloha-agilex]
+        embodiment: [{robot}]
         language_num: 100
         domain_randomization:
           random_background: {str(randomized).lower()}
@@ -229,8 +236,11 @@ def task_config(randomized: bool, legacy: bool) -> str:
     return textwrap.dedent(config)
 
 
-def write_standin(root: Path, layout: str = "current", *, assets: bool = True, git: bool = True) -> Path:
-    """A stand-in checkout in ``root`` (``layout``: current or legacy); ``assets=False`` leaves out the download."""
+def write_standin(
+    root: Path, layout: str = "current", *, robot: str = "aloha-agilex", assets: bool = True, git: bool = True
+) -> Path:
+    """A stand-in checkout in ``root`` (``layout``: current or legacy) whose task configs use ``robot`` (a key of
+    ``ARM_JOINTS``); ``assets=False`` leaves out the download."""
     legacy = layout == "legacy"
     configs, scripts = ("task_config", "script") if legacy else ("env_cfg/task_config", "scripts")
     files = {
@@ -240,10 +250,12 @@ def write_standin(root: Path, layout: str = "current", *, assets: bool = True, g
         "envs/utils/__init__.py": "from .create_actor import *\n",
         "envs/utils/create_actor.py": "class UnStableError(Exception):\n    pass\n",
         "description/utils/generate_episode_instructions.py": INSTRUCTIONS,
-        f"{configs}/demo_clean.yml": task_config(False, legacy),
-        f"{configs}/demo_randomized.yml": task_config(True, legacy),
+        f"{configs}/demo_clean.yml": task_config(False, legacy, robot),
+        f"{configs}/demo_randomized.yml": task_config(True, legacy, robot),
         f"{configs}/_camera_config.yml": "D435:\n  fovy: 37\n  w: 320\n  h: 240\n",
-        f"{configs}/_embodiment_config.yml": 'aloha-agilex:\n  file_path: "./assets/embodiments/aloha-agilex/"\n',
+        f"{configs}/_embodiment_config.yml": "".join(
+            f'{name}:\n  file_path: "./assets/embodiments/{name}/"\n' for name in ARM_JOINTS
+        ),
         f"{configs}/_eval_step_limit.yml": "".join(f"{t}: {n}\n" for t, n in STEP_LIMITS.items()),
         f"{scripts}/eval_policy.py" if legacy else f"{scripts}/eval_policy_xpolicylab.py": "# RoboTwin's evaluator\n",
     }
@@ -254,9 +266,9 @@ def write_standin(root: Path, layout: str = "current", *, assets: bool = True, g
             '"unseen": ["Go for the {A}, {a} hand."]}\n'
         )
     if assets:
-        joints = ["fl_joint1", "fl_joint2", "fl_joint3", "fl_joint4", "fl_joint5", "fl_joint6"]
-        right = [j.replace("fl_", "fr_") for j in joints]
-        files["assets/embodiments/aloha-agilex/config.yml"] = f"arm_joints_name: [{joints}, {right}]\n"
+        for name, count in ARM_JOINTS.items():
+            left, right = ([f"{side}_joint{k}" for k in range(1, count + 1)] for side in ("fl", "fr"))
+            files[f"assets/embodiments/{name}/config.yml"] = f"arm_joints_name: [{left}, {right}]\n"
         files["assets/objects/.keep"] = ""
         files["assets/background_texture/.keep"] = ""
     for name, text in files.items():
@@ -286,8 +298,9 @@ class TargetReader:
 
     def act(self, obs: dict) -> np.ndarray:
         time.sleep(self.delay_s)
-        code = obs["images"]["head"][0, :6, 0].astype(np.float64)
+        arm = len(obs["qpos"]) // 2 - 1
+        code = obs["images"]["head"][0, :arm, 0].astype(np.float64)
         target = code / 255 * (2 * TARGET_RANGE) - TARGET_RANGE
         action = np.asarray(obs["qpos"], dtype=np.float64).copy()
-        action[slice(0, 6) if self.arm == "left" else slice(7, 13)] = target
+        action[slice(0, arm) if self.arm == "left" else slice(arm + 1, 2 * arm + 1)] = target
         return np.repeat(action[None], self.chunk_size, axis=0)

@@ -96,8 +96,37 @@ def test_a_parallel_run_follows_robotwins_evaluator_in_both_layouts(tmp_path, la
     assert f"| click_bell | clean | 5 | {round(rate / 20)} | {rate:.1f} |" in markdown
 
 
-def test_the_random_agent_draws_within_robotwins_joint_ranges(tmp_path):
-    root = write_standin(tmp_path / "RoboTwin", "current")
+def test_a_16_d_robot_is_evaluated_with_16_d_actions(tmp_path):
+    root = write_standin(tmp_path / "RoboTwin", "current", robot="franka-panda", git=False)
+    out = tmp_path / "results"
+    args = ["--backend", "robotwin", "--robotwin-root", str(root), "--tasks", "beat_block_hammer", "--seeds", "2"]
+    assert motus_eval([*args, "--agent", READER, "--workers", "1", "--out", str(out), "--run-id", "panda"]) == 0
+    meta = json.loads((out / "panda" / "run.json").read_text())
+    assert (meta["embodiment"], meta["action_dim"]) == ("dual_panda", 16)
+    episodes = read_episodes(out / "panda" / "episodes.jsonl")
+    assert [e["outcome"] for e in episodes] == ["success", "success"]  # 7-joint targets read and reached
+
+
+def test_a_policy_of_another_width_is_refused_by_the_checkouts_robot():
+    from evaluation.running.agent_inputs import fits_embodiment
+    from evaluation.running.errors import EvalConfigError
+
+    fits_embodiment("checkpoint A", 16, "dual_panda", 16)
+    with pytest.raises(EvalConfigError, match="checkpoint A has action_dim 14 but dual_panda takes 16-D actions"):
+        fits_embodiment("checkpoint A", 14, "dual_panda", 16)
+
+
+def test_the_random_agent_draws_within_the_ranges_the_environment_gives(tmp_path):
+    from agents.random_agent import RandomAgent
+
+    low, high = np.array([-2.0] * 6 + [0.0]), np.array([2.0] * 6 + [1.0])
+    agent = RandomAgent(chunk_size=64)
+    agent.reset(task="t", instruction="i", seed=1, embodiment="piper", action_limits=(low, high))  # not our robot
+    chunk = agent.act({})
+    assert chunk.shape == (64, 7) and np.all(chunk >= low) and np.all(chunk <= high)
+    assert chunk[:, 6].max() - chunk[:, 6].min() > 0.5  # the grippers' whole [0, 1] range, not a corner of it
+
+    root = write_standin(tmp_path / "RoboTwin", "current", git=False)
     out = tmp_path / "results"
     args = ["--backend", "robotwin", "--robotwin-root", str(root), "--tasks", "click_bell", "--seeds", "2"]
     assert motus_eval([*args, "--agent", "random", "--workers", "1", "--out", str(out), "--run-id", "r"]) == 0
