@@ -67,12 +67,19 @@ class MotusPolicy:
             "compile": compile,
         }
 
+    @property
+    def frame_stride(self) -> int:
+        """Actions per predicted frame: predicted frame j shows the scene after action j x stride of the chunk."""
+        return int(self.runtime.config.video_action_freq_ratio)
+
+    def model_frame(self, images: dict[str, np.ndarray]) -> np.ndarray:
+        """The cameras as the model sees (and predicts) them: the preset's composite at the model's video size."""
+        cfg = self.runtime.config
+        return resize(self.preset.composite(images), cfg.video_height, cfg.video_width)
+
     def act_batch(self, episodes: list[MotusAgent], observations: list[dict]) -> list[np.ndarray]:
         """One chunk per episode, all in one model call."""
-        cfg = self.runtime.config
-        images = np.stack(
-            [resize(self.preset.composite(o["images"]), cfg.video_height, cfg.video_width) for o in observations]
-        )
+        images = np.stack([self.model_frame(o["images"]) for o in observations])
         states = np.stack([np.asarray(o["qpos"], dtype=np.float32) for o in observations])
         prediction = self.runtime.predict(
             images,
@@ -95,6 +102,13 @@ class MotusAgent:
         self.predict_video = self.policy.predict_video
         self.predicted_frames: np.ndarray | None = None  # [T, H, W, 3] of the last chunk, for rollout videos
         self.instruction, self.seed, self.chunks = "", 0, 0
+
+    @property
+    def frame_stride(self) -> int:
+        return self.policy.frame_stride
+
+    def model_frame(self, images: dict[str, np.ndarray]) -> np.ndarray:
+        return self.policy.model_frame(images)
 
     def fork(self) -> MotusAgent:
         """Another episode on the same loaded model."""

@@ -191,6 +191,43 @@ def published_rows(published: list[dict[str, Any]]) -> list[list[str]]:
 
 
 # ----- markdown -----
+IMAGINATION_HEADER = [
+    "task",
+    "domain",
+    "episodes",
+    "success %",
+    "imagined PSNR (dB)",
+    "imagined SSIM",
+    "SSIM successes",
+    "SSIM failures",
+    "p (Mann-Whitney)",
+    "success % SSIM < median",
+    "success % SSIM >= median",
+]
+
+
+def imagination_table(run: dict[str, Any]) -> list[list[str]]:
+    def num(value: float | None, digits: int = 3) -> str:
+        return "-" if value is None else f"{value:.{digits}f}"
+
+    return [
+        [
+            r["task"],
+            r["domain"],
+            str(r["n"]),
+            pct(r["rate"]),
+            num(r["psnr"], 2),
+            num(r["ssim"]),
+            num(r["ssim_successes"]),
+            num(r["ssim_failures"]),
+            num(r["p_value"]),
+            pct(r["rate_below_median"]),
+            pct(r["rate_above_median"]),
+        ]
+        for r in run.get("imagination") or []
+    ]
+
+
 def md_table(header: list[str], rows: list[list[str]]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(cell.replace("|", "/") for cell in row) + " |" for row in rows]
@@ -221,6 +258,9 @@ def render_markdown(summary: dict[str, Any], figures: dict[str, Path], folder: P
             out += ["### Clean vs randomized", "", md_table(DOMAIN_HEADER, domain_rows(run)), ""]
         header, rows, _ = task_table(run)
         out += ["### Per task", "", md_table(header, rows), ""]
+        if imagination_table(run):
+            out += ["### Imagination gap (imagined vs rendered frames)", ""]
+            out += [md_table(IMAGINATION_HEADER, imagination_table(run)), ""]
         if run["failure_videos"]:
             out += ["### Failure videos", ""]
             out += [
@@ -296,6 +336,9 @@ def render_html(summary: dict[str, Any], figures: dict[str, Path], folder: Path)
             parts.append("<h3>Clean vs randomized</h3>" + html_table(DOMAIN_HEADER, domain_rows(run), sortable=True))
         header, rows, values = task_table(run)
         parts.append("<h3>Per task</h3>" + html_table(header, rows, values, sortable=True, table_id=f"tasks-{index}"))
+        if imagination_table(run):
+            table = html_table(IMAGINATION_HEADER, imagination_table(run), sortable=True)
+            parts.append("<h3>Imagination gap (imagined vs rendered frames)</h3>" + table)
         if run["failure_videos"]:
             links = "".join(
                 f"<li>{html.escape(v['task'])} ({v['domain']}) seed {v['seed']}: "

@@ -28,6 +28,8 @@ METHODS = {
     "paired_difference": "same (task, domain, seed) in both runs: Newcombe's paired interval (method 10) and "
     "exact McNemar test; overall: paired bootstrap over seeds within tasks",
     "unpaired_difference": "no common seeds: Newcombe's hybrid score interval for independent rates",
+    "imagination_gap": "joint mode with predicted video: each imagined frame against the frame rendered after the "
+    "same action (PSNR, SSIM; per-episode means); failures against successes: two-sided Mann-Whitney U on SSIM",
     "outcomes": "episodes that ended in an infrastructure error (simulator failure, worker crash, policy server "
     "unreachable, out of memory) are excluded from every rate and counted apart; policy errors (the agent raised, "
     "returned a malformed chunk or hung) count as failures",
@@ -80,6 +82,42 @@ def task_rows(episodes: list[dict]) -> list[dict[str, Any]]:
                 "infra_errors": outcomes["infra_error"],
                 "failed_conditions": dict(failed_conditions.most_common()),
                 "extra_conditions": dict(sorted(extras.items())),
+            }
+        )
+    return rows
+
+
+def imagination_rows(episodes: list[dict]) -> list[dict[str, Any]]:
+    """Per (task, domain) of a run that measured the imagination gap (a Motus agent in joint mode with predicted
+    video): the mean PSNR / SSIM of imagined against rendered frames beside the success rate, and whether episodes
+    that imagined worse failed more often (SSIM of failures against successes, two-sided Mann-Whitney U; success
+    rate of the episodes below and at-or-above the median SSIM)."""
+    from scipy.stats import mannwhitneyu
+
+    rows = []
+    for (task, domain), group_episodes in group(episodes).items():
+        measured = [e for e in scored(group_episodes) if e.get("imagination_ssim") is not None]
+        if not measured:
+            continue
+        ssim = [float(e["imagination_ssim"]) for e in measured]
+        wins = [float(e["imagination_ssim"]) for e in measured if e["success"]]
+        losses = [float(e["imagination_ssim"]) for e in measured if not e["success"]]
+        median = sorted(ssim)[len(ssim) // 2]
+        below = [e["success"] for e in measured if e["imagination_ssim"] < median]
+        above = [e["success"] for e in measured if e["imagination_ssim"] >= median]
+        rows.append(
+            {
+                "task": task,
+                "domain": domain,
+                "n": len(measured),
+                "rate": mean(bool(e["success"]) for e in measured),
+                "psnr": mean(float(e["imagination_psnr"]) for e in measured),
+                "ssim": mean(ssim),
+                "ssim_successes": mean(wins) if wins else None,
+                "ssim_failures": mean(losses) if losses else None,
+                "p_value": float(mannwhitneyu(losses, wins).pvalue) if wins and losses else None,
+                "rate_below_median": mean(below) if below else None,
+                "rate_above_median": mean(above) if above else None,
             }
         )
     return rows
@@ -232,6 +270,7 @@ def summarize(runs: list[Run]) -> dict[str, Any]:
                 "overall": overall(run),
                 "time": timing(run),
                 "failure_videos": failure_videos(run),
+                "imagination": imagination_rows(run.episodes),
             }
             for run in runs
         ],

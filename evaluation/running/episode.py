@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from evaluation.running.imagination import ImaginationGap
 from evaluation.running.video import EpisodeVideo
 
 
@@ -118,6 +119,7 @@ def run_episode(
     instruction, step_limit = info["instruction"], env.step_limit
     record: dict[str, Any] = {"instruction": instruction, "step_limit": step_limit, "error": None, "chunks": 0}
     panel = bool(getattr(agent, "predict_video", False))
+    gap = ImaginationGap(agent) if ImaginationGap.applies(agent) else None
     video = None
     if video_path:
         fps = 1 / Fraction(env.control_period).limit_denominator(1000) / video_stride
@@ -146,11 +148,13 @@ def run_episode(
             for index, action in enumerate(chunk):
                 env.apply_action(action)
                 success = env.scored  # RoboTwin's success: the scoring conditions held at some step
+                rendered = None  # the cameras after this action, when a video frame or the gap needs them
                 if video and (env.elapsed_steps % video_stride == 0 or env.done):
                     status = "running" if not env.done else ("success" if success else "failure")
-                    video.add(
-                        env.observe()["images"], env.elapsed_steps, status, predicted_frame(agent, index, len(chunk))
-                    )
+                    rendered = env.observe()["images"]
+                    video.add(rendered, env.elapsed_steps, status, predicted_frame(agent, index, len(chunk)))
+                if gap is not None and (frame := gap.due(index)) is not None:
+                    gap.compare(frame, rendered if rendered is not None else env.observe()["images"])
                 if env.done:
                     break
             if not env.done:
@@ -176,6 +180,7 @@ def run_episode(
         sim_s=round(env.timings["sim"] + reset_sim_s, 4),
         render_s=round(env.timings["render"], 4),
         duration_s=round(time.perf_counter() - start, 4),
+        **(gap.record() if gap is not None else {}),
     )
     kept = video.close(keep=keep_video(success)) if video else None
     record["video"] = str(kept) if kept else None

@@ -1,0 +1,107 @@
+"""``motus-eval-model`` end to end on a small collected dataset and untrained tiny checkpoints: every mode's metrics
+per horizon step, seeded (two runs agree to the bit), resumable, with a report; and its bad inputs."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from evaluation.world_model.cli import main as motus_eval_model
+from motus.cli import main_init as motus_init
+
+MODES = ("world_model", "video_generation", "inverse_dynamics", "vla", "joint")
+
+
+@pytest.fixture(scope="module")
+def untrained(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("untrained")
+    for seed in (0, 1):
+        assert (
+            motus_init(["--config", "motus_tiny_aloha", "--output", str(folder / f"seed{seed}"), "--seed", str(seed)])
+            == 0
+        )
+    return folder
+
+
+def records(folder) -> list[dict]:
+    return [json.loads(line) for line in (folder / "samples.jsonl").read_text().splitlines()]
+
+
+def test_every_mode_is_measured_per_horizon_seeded_and_resumable(dataset_dir, untrained, tmp_path):
+    args = [
+        "--checkpoint",
+        str(untrained / "seed0"),
+        "--baseline",
+        str(untrained / "seed1"),
+        "--data",
+        str(dataset_dir),
+    ]
+    args += ["--samples-per-task", "2", "--stride", "16", "--batch", "2", "--num-steps", "2", "--strips", "1"]
+    assert motus_eval_model([*args, "--out", str(tmp_path / "a")]) == 0
+    first = records(tmp_path / "a")
+    assert len(first) == 2 * len(MODES) * 4  # two models, five modes, two samples of each of two tasks
+    for record in first:
+        frames = record["mode"] in ("world_model", "video_generation", "joint")
+        actions = record["mode"] in ("inverse_dynamics", "vla", "joint")
+        assert ("psnr" in record) == frames and ("joint_error" in record) == actions
+        if frames:  # motus_tiny predicts 8 frames
+            assert len(record["psnr"]) == len(record["ssim"]) == len(record["latent_distance"]) == 8
+            assert all(0 < p < 100 for p in record["psnr"]) and all(-1 <= s <= 1 for s in record["ssim"])
+        if actions:  # and 16 actions (8 frames x 2 actions each) of 14 values
+            assert len(record["joint_error"]) == len(record["gripper_accuracy"]) == 16
+            assert np.array(record["per_joint_error"]).shape == (16, 14)
+    assert {r["task"] for r in first} == {"click_bell", "lift_pot"}
+
+    # the same command elsewhere draws the same samples and noise; killed after some batches, it resumes
+    lines = (tmp_path / "a" / "samples.jsonl").read_text().splitlines()
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / "samples.jsonl").write_text("\n".join(lines[:7]) + "\n" + lines[7][:20])  # cut mid-line
+    (tmp_path / "b" / "suite.json").write_text(
+        (tmp_path / "a" / "suite.json").read_text().replace(str(tmp_path / "a"), str(tmp_path / "b"))
+    )
+    assert motus_eval_model([*args, "--out", str(tmp_path / "b")]) == 0
+    second = records(tmp_path / "b")
+    key = lambda r: (r["model"], r["mode"], r["sample"])  # noqa: E731
+    assert len(second) == len(first) and sorted(map(key, second)) == sorted(map(key, first))
+    for a, b in zip(sorted(first, key=key), sorted(second, key=key), strict=True):
+        assert {k: v for k, v in a.items() if k != "strip"} == {k: v for k, v in b.items() if k != "strip"}
+
+    summary = json.loads((tmp_path / "a" / "summary.json").read_text())
+    assert set(summary["overall"]) == {"model", "baseline"} and set(summary["overall"]["model"]) == set(MODES)
+    assert {r["mode"] for r in summary["baseline_check"]} == set(MODES)
+    markdown = (tmp_path / "a" / "report.md").read_text()
+    assert "| world_model | PSNR (dB) |" in markdown and "figures/psnr_vs_horizon.png" in markdown
+    assert (tmp_path / "a" / "figures" / "joint_error_vs_horizon.png").stat().st_size > 1000
+    strips = sorted((tmp_path / "a" / "strips").glob("*.png"))
+    assert len(strips) == 2 * 3 * 2  # two models, three frame modes, one sample of each task
+
+
+def test_one_model_against_itself_is_never_better(dataset_dir, untrained, tmp_path):
+    same = str(untrained / "seed0")
+    args = ["--checkpoint", same, "--baseline", same, "--data", str(dataset_dir), "--modes", "vla,world_model"]
+    args += ["--samples-per-task", "1", "--stride", "32", "--num-steps", "1", "--out", str(tmp_path / "s")]
+    assert motus_eval_model(args) == 0
+    check = json.loads((tmp_path / "s" / "summary.json").read_text())["baseline_check"]
+    assert check and all(r["model"] == r["baseline"] and not r["better"] for r in check)
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--modes", "dream"], "unknown mode(s) dream"),
+        (["--domain", "night"], "unknown domain 'night'"),
+        (["--tasks", "fold_laundry"], "has no qpos/ folder"),
+        (["--stride", "0"], "must be at least 1"),
+    ],
+)
+def test_bad_inputs(dataset_dir, untrained, tmp_path, capsys, extra, message):
+    args = ["--checkpoint", str(untrained / "seed0"), "--data", str(dataset_dir), "--out", str(tmp_path / "x")]
+    assert motus_eval_model([*args, *extra]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_a_missing_checkpoint_is_named(dataset_dir, tmp_path, capsys):
+    assert motus_eval_model(["--checkpoint", str(tmp_path / "none"), "--data", str(dataset_dir)]) == 2
+    assert "no such checkpoint" in capsys.readouterr().err
