@@ -110,6 +110,9 @@ def main(argv: list[str] | None = None) -> int:
             cfg.domain = "both" if len(stored["domains"]) == 2 else stored["domains"][0]
             cfg.embodiment, cfg.base_seed = stored["embodiment"], stored["base_seed"]
             cfg.protocol_root = stored.get("protocol_root")
+            if args.video is None and stored.get("video"):  # the rest of the run records videos as it started
+                cfg.video = stored["video"]
+                cfg.video_stride = stored.get("video_stride", cfg.video_stride)
             if stored["agent"] == "motus":
                 cfg.checkpoint = stored["agent_kwargs"]["checkpoint"]
             if stored["agent"] == "remote":

@@ -113,6 +113,7 @@ def common_meta(cfg, plan: EvalPlan) -> dict[str, Any]:
         "launcher": cfg.launcher,
         "server": server_identity(agent_kwargs) if agent == "remote" else None,
         "video": cfg.video,
+        "video_stride": plan.video_stride,
     }
 
 

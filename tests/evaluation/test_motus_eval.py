@@ -11,6 +11,7 @@ import pytest
 import envs
 from envs.embodiment import DEFAULT_EMBODIMENT
 from evaluation.ledger import EPISODE_KEYS, read_episodes
+from evaluation.reporting.report_cli import main as motus_report
 from evaluation.running.cli import main as motus_eval
 from motus.cli import main_init
 
@@ -227,3 +228,13 @@ def test_motus_agent_end_to_end_with_predicted_video(workspace):
         frames = [f.to_ndarray(format="rgb24") for f in container.decode(video=0)]
     assert len(frames) == 1 + 400 // 8
     assert frames[0].shape == (48 + 384, 2 * 320, 3)  # caption band over [real composite | predicted frame]
+    # the imagination gap: each of the 8 imagined frames of each of the 25 chunks against the scene after its action
+    assert episode["imagination_frames"] == 25 * 8
+    assert 0 < episode["imagination_psnr"] < 100 and -1 <= episode["imagination_ssim"] <= 1
+    assert episode["imagination_by_horizon"]["horizon"] == list(range(1, 9))
+    report = workspace / "motus-tiny-report"
+    assert motus_report([str(workspace / "results" / "motus-tiny"), "--out", str(report)]) == 0
+    (row,) = json.loads((report / "summary.json").read_text())["runs"][0]["imagination"]
+    assert (row["task"], row["n"], row["rate"]) == ("click_bell", 1, 0.0)
+    assert row["ssim"] == pytest.approx(episode["imagination_ssim"]) and row["p_value"] is None  # no success to compare
+    assert "### Imagination gap" in (report / "report.md").read_text()

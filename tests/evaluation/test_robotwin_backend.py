@@ -142,7 +142,7 @@ def test_a_killed_run_resumes_with_its_own_seeds_and_duplicates_nothing(tmp_path
     command = [MOTUS_EVAL, "--backend", "robotwin", "--robotwin-root", str(root), "--seeds", "6", "--agent", READER]
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     process = subprocess.Popen(
-        [*command, "--workers", "2", "--run-id", "killed", *common],
+        [*command, "--workers", "2", "--run-id", "killed", "--video", "failures", *common],
         start_new_session=True,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
@@ -171,6 +171,8 @@ def test_a_killed_run_resumes_with_its_own_seeds_and_duplicates_nothing(tmp_path
     assert all(path.read_text() == text for path, text in saved.items())  # the seeds were not checked again
     expected = {(t, s["seed"]) for p in lists for t in [p.stem] for s in json.loads(p.read_text())["seeds"]}
     assert set(keys) == expected
+    failures = [e for e in episodes if not e["success"]]
+    assert failures and all(Path(e["video"]).is_file() for e in failures)  # the resumed half records videos too
 
 
 @pytest.mark.parametrize(
