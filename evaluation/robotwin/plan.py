@@ -15,7 +15,7 @@ import yaml
 from evaluation.robotwin.checkout import RoboTwinCheckout, RoboTwinCheckoutError, domain_of, task_configs_for
 from evaluation.running.agent_inputs import agent_arguments
 from evaluation.running.errors import EvalConfigError
-from evaluation.running.plan import EvalPlan, check_run_settings, common_meta, run_identity
+from evaluation.running.plan import EvalPlan, check_run_settings, common_meta, run_identity, run_options
 
 INSTRUCTION_TYPES = ("seen", "unseen")
 UNSUPPORTED_AGENTS = {
@@ -91,12 +91,7 @@ def make_robotwin_plan(cfg) -> EvalPlan:
         workers=workers,
         protocol_seeds={},  # found by the workers: evaluation/robotwin/seeds.py
         expert_cache=None,
-        video=cfg.video,
-        video_stride=int(cfg.video_stride),
-        timeout_s=float(cfg.episode_timeout_s),
-        launcher=cfg.launcher,
-        ray_address=cfg.ray_address,
-        ray_cpus_per_worker=float(cfg.ray_cpus_per_worker),
+        **run_options(cfg),
         step_limits=step_limits,
         backend="robotwin",
         robotwin={

@@ -81,6 +81,18 @@ def check_run_settings(cfg) -> tuple[int, int]:
     return seeds, base_seed
 
 
+def run_options(cfg) -> dict[str, Any]:
+    """How the run runs, whatever the backend: videos, time limit, launcher."""
+    return {
+        "video": cfg.video,
+        "video_stride": int(cfg.video_stride),
+        "timeout_s": float(cfg.episode_timeout_s),
+        "launcher": cfg.launcher,
+        "ray_address": cfg.ray_address,
+        "ray_cpus_per_worker": float(cfg.ray_cpus_per_worker),
+    }
+
+
 def run_identity(cfg, agent: str) -> tuple[str, int | None]:
     """The run id (given, or the agent and a timestamp) and the number of workers."""
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
@@ -166,12 +178,7 @@ def make_plan(cfg) -> EvalPlan:
         workers=workers,
         protocol_seeds=protocol_seeds,
         expert_cache=expert_cache,
-        video=cfg.video,
-        video_stride=int(cfg.video_stride),
-        timeout_s=float(cfg.episode_timeout_s),
-        launcher=cfg.launcher,
-        ray_address=cfg.ray_address,
-        ray_cpus_per_worker=float(cfg.ray_cpus_per_worker),
+        **run_options(cfg),
         step_limits={t: get_task_class(t).step_limit for t in tasks},
     )
     plan.meta = {
