@@ -38,8 +38,8 @@ def frame_metrics(predicted: np.ndarray, real: np.ndarray) -> dict[str, list[flo
 
 
 def latent_distance(predicted: np.ndarray, real: np.ndarray) -> list[float]:
-    """Per horizon step, the mean squared difference of the VAE latents ``[T, C, h, w]`` of each frame encoded alone,
-    in the space the video expert denoises (the VAE's per-channel normalisation applied)."""
+    """Per latent time step, the mean squared difference of two ``[T, C, h, w]`` latent clips, in the space the video
+    expert denoises (the VAE's per-channel normalisation applied)."""
     if predicted.shape != real.shape:
         raise ValueError(f"predicted latents {predicted.shape} and real latents {real.shape} differ in shape")
     difference = predicted.astype(np.float64) - real.astype(np.float64)

@@ -114,7 +114,7 @@ def plot_horizons(summary: dict[str, Any], folder: Path) -> dict[str, Path]:
         for ax, mode in zip(axes[0], modes, strict=True):
             for row in (r for r in rows if r["mode"] == mode):
                 values = row["horizon"][name]
-                style = "--" if row["model"] == "baseline" else "-"
+                style = {"model": "-", "baseline": "--"}.get(row["model"], ":")  # references dotted
                 ax.plot(
                     range(1, len(values) + 1), values, style, marker="o", ms=3, label=f"{row['task']} ({row['model']})"
                 )
@@ -132,11 +132,31 @@ def plot_horizons(summary: dict[str, Any], folder: Path) -> dict[str, Path]:
 
 
 def fmt(value: float) -> str:
+    if value != 0 and abs(value) < 0.01:
+        return f"{value:.2e}"
     return f"{value:.3f}" if abs(value) < 10 else f"{value:.2f}"
 
 
+REFERENCE_NAMES = {
+    "copy_condition": "the condition frame repeated (nothing moves)",
+    "vae_roundtrip": "the real frames through the model's VAE (the ceiling of a decoded prediction)",
+}
+
+
+def reference_rows(summary: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
+    """The frame metrics' yardsticks, mean over tasks."""
+    names = ["psnr", "ssim", "latent_distance"]
+    header = ["reference", *(METRICS[n][0] for n in names)]
+    rows = []
+    for model, text in REFERENCE_NAMES.items():
+        means = summary["overall"].get(model, {}).get("reference")
+        if means:
+            rows.append([text, *(fmt(means[n]) if n in means else "-" for n in names)])
+    return header, rows
+
+
 def overall_rows(summary: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
-    models = sorted(summary["overall"], key=lambda m: m != "model")
+    models = [m for m in ("model", "baseline") if m in summary["overall"]]
     header = ["mode", "metric", *models] + (["model better"] if summary["baseline_check"] else [])
     verdicts = {(r["mode"], r["metric"]): r["better"] for r in summary["baseline_check"]}
     rows = []
@@ -170,8 +190,9 @@ def settings_lines(summary: dict[str, Any]) -> list[str]:
         f"at most {s['samples_per_task']} per task, seed {s['seed']}), "
         f"denoising steps: {s['num_steps'] or 'the config'}",
         "Frame metrics per predicted frame: PSNR and SSIM (scikit-image, 8-bit range; identical frames give PSNR "
-        "capped at 100 dB and SSIM 1), and the mean squared difference of the model's normalised VAE latents of "
-        "each frame encoded alone. Action metrics per predicted action: mean absolute joint error (grippers "
+        "capped at 100 dB and SSIM 1), and the mean squared difference between the predicted video latents and the "
+        "real clip's, in the space the video expert denoises (each latent step covers several frames). "
+        "Action metrics per predicted action: mean absolute joint error (grippers "
         "excluded) and gripper open/closed agreement (threshold 0.5).",
     ]
 
@@ -179,13 +200,10 @@ def settings_lines(summary: dict[str, Any]) -> list[str]:
 def render_markdown(summary: dict[str, Any], figures: dict[str, Path], folder: Path) -> str:
     out = ["# Motus world-model evaluation", "", f"Generated {summary['generated_at']} from samples.jsonl only.", ""]
     out += [f"- {line}" for line in settings_lines(summary)] + ["", "## All modes, mean over tasks", ""]
-    out += [
-        md_table(*overall_rows(summary)),
-        "",
-        "## Per task (means over the chunk)",
-        "",
-        md_table(*task_rows(summary)),
-    ]
+    out += [md_table(*overall_rows(summary)), ""]
+    if reference_rows(summary)[1]:
+        out += ["Yardsticks for the frame metrics:", "", md_table(*reference_rows(summary)), ""]
+    out += ["## Per task (means over the chunk)", "", md_table(*task_rows(summary))]
     out += ["", "## Error against the horizon", ""]
     out += [f"![{name}]({path.relative_to(folder).as_posix()})" for name, path in figures.items()]
     strips = [(r, s) for r in summary["results"] for s in r["strips"]]
@@ -199,6 +217,8 @@ def render_html(summary: dict[str, Any], figures: dict[str, Path], folder: Path)
     parts = ["<h1>Motus world-model evaluation</h1><ul>"]
     parts += [f"<li>{html.escape(line)}</li>" for line in settings_lines(summary)] + ["</ul>"]
     parts.append("<h2>All modes, mean over tasks</h2>" + html_table(*overall_rows(summary), table_id="overall"))
+    if reference_rows(summary)[1]:
+        parts.append("<p>Yardsticks for the frame metrics:</p>" + html_table(*reference_rows(summary)))
     parts.append("<h2>Per task</h2>" + html_table(*task_rows(summary), sortable=True))
     parts.append("<h2>Error against the horizon</h2>")
     parts += [f"<img alt='{name}' src='{data_uri(path)}'>" for name, path in figures.items()]

@@ -11,6 +11,9 @@ seeded order. Per mode:
 - ``vla``: the condition frame -> actions (open loop);
 - ``joint``: the condition frame -> frames and actions, both compared.
 
+Frame metrics come with two yardsticks per sample (``reference_records``): the condition frame repeated (nothing
+moves) and the real clip through the model's VAE (the ceiling of anything that VAE decodes).
+
 Each sample's sampling noise is seeded by (seed, sample id), whatever the batch it falls in. Results are appended
 (and fsync'ed) to ``samples.jsonl`` batch by batch, keyed by (model, mode, sample): a killed run resumes where it
 stopped and repeats nothing.
@@ -32,6 +35,7 @@ from evaluation.world_model.metrics import action_metrics, frame_metrics, latent
 from motus.scheduler import MODES
 
 FRAME_MODES = ("world_model", "video_generation", "joint")
+REFERENCES = ("copy_condition", "vae_roundtrip")  # what frame metrics mean: a trivial forecast, the VAE's own limit
 ACTION_MODES = ("inverse_dynamics", "vla", "joint")
 ALL_MODES = ("world_model", "video_generation", "inverse_dynamics", "vla", "joint")
 
@@ -149,10 +153,16 @@ class SampleLedger:
             os.fsync(handle.fileno())
 
 
-def encode_frames(runtime, frames: np.ndarray) -> np.ndarray:
-    """Each uint8 [N, H, W, 3] frame encoded alone (as a condition frame is) -> normalised latents [N, C, h, w]."""
-    latents = runtime.vae.encode(runtime.frames_to_tensor(frames[:, None]))
-    return latents[:, :, 0].float().cpu().numpy()
+def clip_latents(runtime, video: np.ndarray) -> np.ndarray:
+    """uint8 clips [B, 1 + F, H, W, 3] encoded as training encodes them -> latents [B, 1 + T, C, h, w] (the VAE
+    compresses time: T latent steps span the F future frames)."""
+    latents = runtime.vae.encode(runtime.frames_to_tensor(video))
+    return latents.float().cpu().numpy().transpose(0, 2, 1, 3, 4)
+
+
+def per_frame(values: list[float], frames: int) -> list[float]:
+    """Per-latent-step values spread over the future frames each latent step covers."""
+    return [values[j * len(values) // frames] for j in range(frames)]
 
 
 def save_strip(path: Path, real: np.ndarray, predicted: np.ndarray) -> None:
@@ -198,6 +208,7 @@ def evaluate_batch(
         given_actions=actions if mode == "world_model" else None,
         given_frames=video[:, 1:] if mode == "inverse_dynamics" else None,
     )
+    real_latents = clip_latents(runtime, video) if mode in FRAME_MODES else None
     records = []
     for i, ref in enumerate(refs):
         record = {"model": label, "mode": mode, "sample": ref.id, "task": ref.task, "episode": ref.episode}
@@ -205,8 +216,9 @@ def evaluate_batch(
         if mode in FRAME_MODES:
             real, predicted = video[i, 1:], prediction.frames[i, 1:]
             record.update(frame_metrics(predicted, real))
-            latents = encode_frames(runtime, np.concatenate([predicted, real]))
-            record["latent_distance"] = latent_distance(latents[: len(real)], latents[len(real) :])
+            predicted_latents = prediction.video_latents[i].float().cpu().numpy().transpose(1, 0, 2, 3)
+            distance = latent_distance(predicted_latents[1:], real_latents[i, 1:])
+            record["latent_distance"] = per_frame(distance, len(real))
             if ref.id in strips:
                 strip = Path(out) / "strips" / f"{label}-{mode}-{ref.task}-{ref.id}.png"
                 save_strip(strip, real, predicted)
@@ -214,6 +226,32 @@ def evaluate_batch(
         if mode in ACTION_MODES:
             record.update(action_metrics(prediction.actions[i], actions[i]))
         records.append(record)
+    return records
+
+
+def reference_records(runtime, batch: list[dict[str, Any]], refs: list[SampleRef]) -> list[dict[str, Any]]:
+    """Two yardsticks for the frame metrics, per sample: ``copy_condition`` forecasts that nothing moves (the
+    condition frame repeated), ``vae_roundtrip`` is the real clip encoded and decoded by the model's VAE, the best any
+    prediction decoded by that VAE can score in pixel space (its latents are the real ones: no latent distance)."""
+    import torch
+
+    video = np.stack([s["video"] for s in batch])
+    with torch.no_grad():
+        decoded = runtime.vae.decode(runtime.vae.encode(runtime.frames_to_tensor(video)))
+    roundtrip = ((decoded.permute(0, 2, 3, 4, 1) + 1) * 127.5).round().clamp(0, 255).byte().cpu().numpy()
+    still = np.repeat(video[:, :1], video.shape[1], axis=1)
+    real_latents, still_latents = clip_latents(runtime, video), clip_latents(runtime, still)
+    records = []
+    for i, ref in enumerate(refs):
+        real = video[i, 1:]
+        for name, predicted in (("copy_condition", still[i, 1:]), ("vae_roundtrip", roundtrip[i, 1:])):
+            record = {"model": name, "mode": "reference", "sample": ref.id, "task": ref.task, "episode": ref.episode}
+            record["condition"] = ref.condition
+            record.update(frame_metrics(predicted, real))
+            if name == "copy_condition":
+                distance = latent_distance(still_latents[i, 1:], real_latents[i, 1:])
+                record["latent_distance"] = per_frame(distance, len(real))
+            records.append(record)
     return records
 
 
@@ -257,5 +295,10 @@ def run_suite(settings: SuiteSettings) -> Path:
                     batch = [dataset[ref.index] for ref in chunk]
                     ledger.append(evaluate_batch(runtime, batch, chunk, mode, settings, label, strips))
                     bar.update(len(chunk))
+        if label == "model" and any(m in FRAME_MODES for m in settings.modes):
+            refs = [s for s in samples if (REFERENCES[-1], "reference", s.id) not in done]
+            for start in range(0, len(refs), settings.batch):
+                chunk = refs[start : start + settings.batch]
+                ledger.append(reference_records(runtime, [dataset[ref.index] for ref in chunk], chunk))
         del runtime
     return out
