@@ -42,9 +42,12 @@ def test_every_mode_is_measured_per_horizon_seeded_and_resumable(dataset_dir, un
     args += ["--samples-per-task", "1", "--stride", "16", "--batch", "2", "--num-steps", "1", "--strips", "1"]
     assert motus_eval_model([*args, "--out", str(tmp_path / "a")]) == 0
     first = records(tmp_path / "a")
-    assert len(first) == 2 * len(MODES) * 2  # two models, five modes, one sample of each of two tasks
+    references = [r for r in first if r["mode"] == "reference"]
+    assert len(first) - len(references) == 2 * len(MODES) * 2  # two models, five modes, one sample of each task
+    assert sorted(r["model"] for r in references) == ["copy_condition"] * 2 + ["vae_roundtrip"] * 2
+    assert all(("latent_distance" in r) == (r["model"] == "copy_condition") for r in references)
     for record in first:
-        frames = record["mode"] in ("world_model", "video_generation", "joint")
+        frames = record["mode"] in ("world_model", "video_generation", "joint", "reference")
         actions = record["mode"] in ("inverse_dynamics", "vla", "joint")
         assert ("psnr" in record) == frames and ("joint_error" in record) == actions
         if frames:  # motus_tiny predicts 8 frames
@@ -76,6 +79,7 @@ def test_every_mode_is_measured_per_horizon_seeded_and_resumable(dataset_dir, un
     assert {r["mode"] for r in summary["baseline_check"]} == set(MODES)
     markdown = (tmp_path / "a" / "report.md").read_text()
     assert "| world_model | PSNR (dB) |" in markdown and "figures/psnr_vs_horizon.png" in markdown
+    assert "| the condition frame repeated (nothing moves) |" in markdown
     assert (tmp_path / "a" / "figures" / "joint_error_vs_horizon.png").stat().st_size > 1000
     strips = sorted((tmp_path / "a" / "strips").glob("*.png"))
     assert len(strips) == 2 * 3 * 2  # two models, three frame modes, one sample of each task
