@@ -196,6 +196,7 @@ def test_bad_input_starts_nothing(workspace, capsys, args, message):
     assert not (workspace / "results" / "never").exists()
 
 
+@pytest.mark.slow  # a 400-step episode rendering for the video and the gap (~110 s); the default run has a short one
 def test_motus_agent_end_to_end_with_predicted_video(workspace):
     checkpoint = workspace / "tiny-ckpt"
     assert main_init(["--config", "motus_tiny_aloha", "--output", str(checkpoint)]) == 0
