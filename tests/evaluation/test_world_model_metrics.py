@@ -89,3 +89,20 @@ def test_the_gap_compares_each_imagined_frame_with_the_scene_after_its_action():
     assert record["imagination_by_horizon"]["psnr"] == pytest.approx([PSNR_CAP, 10 * math.log10(255**2 / 100)])
     assert record["imagination_ssim"] == pytest.approx(np.mean([1.0, ssim(imagined[1] + np.uint8(10), imagined[1])]))
     assert ImaginationGap(Imagining(imagined)).record()["imagination_psnr"] is None
+
+
+def test_the_report_relates_the_gap_to_failure():
+    from evaluation.reporting.summary import imagination_rows
+
+    def episode(seed: int, success: bool, ssim_value: float | None) -> dict:
+        gap = {} if ssim_value is None else {"imagination_ssim": ssim_value, "imagination_psnr": 20 * ssim_value}
+        return {"task": "t", "domain": "clean", "seed": seed, "success": success, "outcome": "x", **gap}
+
+    episodes = [episode(1, True, 0.5), episode(2, True, 0.6), episode(3, False, 0.1), episode(4, False, 0.2)]
+    episodes.append(episode(5, False, None))  # run without predicted video: not part of the gap's rows
+    (row,) = imagination_rows(episodes)
+    assert row["n"] == 4 and row["rate"] == 0.5
+    assert row["ssim"] == pytest.approx(0.35) and row["psnr"] == pytest.approx(7.0)
+    assert (row["ssim_successes"], row["ssim_failures"]) == pytest.approx((0.55, 0.15))
+    assert row["p_value"] == pytest.approx(1 / 3)  # exact two-sided U test, 2 against 2, fully separated
+    assert (row["rate_below_median"], row["rate_above_median"]) == (0.0, 1.0)
