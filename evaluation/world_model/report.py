@@ -2,7 +2,8 @@
 metric at each horizon step and over the chunk; the check that the model beats the baseline on every metric of
 every mode; plots of each metric against the horizon; and the strips of predicted beside real frames.
 
-Written as ``summary.json``, ``report.md`` and ``report.html`` (self-contained: images inlined) in the suite's folder.
+Written as ``summary.json``, ``report.md`` and ``report.html`` in the suite's folder (the plots inlined; the strips,
+megabytes of frames, linked from ``strips/`` beside the page).
 """
 
 from __future__ import annotations
@@ -227,7 +228,7 @@ def render_html(summary: dict[str, Any], figures: dict[str, Path], folder: Path)
         parts.append("<h2>Predicted (bottom) against real (top) frames</h2>")
         for r, s in strips:
             caption = html.escape(f"{r['model']} / {r['mode']} / {r['task']}")
-            parts.append(f"<p class='note'>{caption}</p><img alt='strip' src='{data_uri(folder / s)}'>")
+            parts.append(f"<p class='note'>{caption}</p><img alt='strip' src='{html.escape(s)}'>")  # beside the page
     body = "\n".join(parts)
     return f"<!doctype html><html><head><meta charset='utf-8'><style>{STYLE}</style></head><body>{body}</body></html>"
 

@@ -84,6 +84,22 @@ def test_every_mode_is_measured_per_horizon_seeded_and_resumable(dataset_dir, un
     assert (tmp_path / "a" / "figures" / "joint_error_vs_horizon.png").stat().st_size > 1000
     strips = sorted((tmp_path / "a" / "strips").glob("*.png"))
     assert len(strips) == 2 * 3 * 2  # two models, three frame modes, one sample of each task
+    assert_every_image_loads_in_a_browser(tmp_path / "a" / "report.html", 5 + len(strips))
+
+
+def assert_every_image_loads_in_a_browser(page_path, count: int) -> None:
+    """The HTML report in Debian's chromium: the plots (inlined) and the strips (linked) all decode."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=shutil.which("chromium"), args=["--no-sandbox"])
+        page = browser.new_page()
+        page.goto(page_path.as_uri())
+        page.wait_for_load_state("load")
+        widths = page.eval_on_selector_all("img", "images => images.map(image => image.naturalWidth)")
+        assert "world_model" in page.inner_text("#overall")
+        browser.close()
+    assert len(widths) == count and all(width > 0 for width in widths)
 
 
 def test_one_model_against_itself_is_never_better(dataset_dir, untrained, tmp_path):
