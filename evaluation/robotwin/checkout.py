@@ -87,15 +87,23 @@ class RoboTwinCheckout:
         return yaml.safe_load(path.read_text()) or {}
 
     def step_limits(self, tasks: list[str]) -> dict[str, int]:
-        limits = yaml.safe_load((self.config_dir / "_eval_step_limit.yml").read_text()) or {}
+        limits = self._config_file("_eval_step_limit.yml")
         return {task: int(limits.get(task, DEFAULT_STEP_LIMIT)) for task in tasks}
 
-    def robot_folders(self, task_config: str) -> dict[str, Path]:
-        """The robot description folder of each embodiment the task config names (as ``_embodiment_config.yml``
-        maps it, relative to the checkout)."""
+    def _config_file(self, name: str) -> dict[str, Any]:
+        return yaml.safe_load((self.config_dir / name).read_text()) or {}
+
+    def camera_size(self, camera_type: str) -> tuple[int, int]:
+        """(height, width) of a camera type (``_camera_config.yml``)."""
+        camera = self._config_file("_camera_config.yml")[camera_type]
+        return int(camera["h"]), int(camera["w"])
+
+    def robot_files(self, task_config: str) -> dict[str, str]:
+        """Each robot the task config names, to its description folder as ``_embodiment_config.yml`` writes it
+        (relative to the checkout: RoboTwin opens it from there)."""
         embodiment = self.task_config(task_config).get("embodiment") or []
-        table = yaml.safe_load((self.config_dir / "_embodiment_config.yml").read_text()) or {}
-        folders = {}
+        table = self._config_file("_embodiment_config.yml")
+        files = {}
         for name in [e for e in embodiment if isinstance(e, str)]:
             entry = table.get(name) or {}
             if not entry.get("file_path"):
@@ -103,8 +111,17 @@ class RoboTwinCheckout:
                     f"task config {task_config} names embodiment {name!r}, which {self.config_dir}/"
                     f"_embodiment_config.yml does not map to a folder; known: {', '.join(sorted(table))}"
                 )
-            folders[name] = (self.root / entry["file_path"]).resolve()
-        return folders
+            files[name] = str(entry["file_path"])
+        return files
+
+    def robot_folders(self, task_config: str) -> dict[str, Path]:
+        return {name: (self.root / path).resolve() for name, path in self.robot_files(task_config).items()}
+
+    def arm_configs(self, task_config: str) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The left and the right arm's robot configs (``<robot folder>/config.yml``; one robot serves both arms)."""
+        folders = list(self.robot_folders(task_config).values())
+        left, right = folders[0], folders[min(1, len(folders) - 1)]
+        return tuple(yaml.safe_load((folder / "config.yml").read_text()) for folder in (left, right))
 
     def embodiment(self, task_config: str) -> str:
         """The robot the task config evaluates, by the harness's name where it has one (``aloha-agilex`` ->
@@ -154,6 +171,11 @@ class RoboTwinCheckout:
             "task_config_dir": str(self.config_dir.relative_to(self.root)),
             **self.revision(),
         }
+
+
+def qpos_width(left_config: dict[str, Any], right_config: dict[str, Any]) -> int:
+    """RoboTwin's qpos action: each arm's joints (its robot config's ``arm_joints_name``) and a gripper."""
+    return len(left_config["arm_joints_name"][0]) + len(right_config["arm_joints_name"][1]) + 2
 
 
 def domain_of(task_config: str) -> str:

@@ -28,9 +28,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import yaml
 from gymnasium import spaces
 
+from evaluation.robotwin.checkout import RoboTwinCheckout, qpos_width
 from motus_client.robotwin import harness_observation
 
 INSTRUCTION_COUNT = 100  # RoboTwin's evaluator asks for test_num (100) descriptions and draws one of them
@@ -59,38 +59,20 @@ def enter_checkout(root: str | Path) -> Path:
     return root
 
 
-def robotwin_envs():
-    """RoboTwin's ``envs`` package (after ``enter_checkout``)."""
-    return importlib.import_module("envs")
-
-
-def task_arguments(task: str, task_config: str) -> dict[str, Any]:
+def task_arguments(checkout: RoboTwinCheckout, task: str, task_config: str) -> dict[str, Any]:
     """The keyword arguments RoboTwin's evaluator passes to ``setup_demo``: the task config plus what its
     ``load_task_args`` adds. The observation flags our agents need (rgb, qpos, endpose) are forced on, as the
     XPolicyLab evaluator forces them."""
-    config_dir = Path(robotwin_envs().CONFIGS_PATH)
-
-    def load(name: str) -> dict[str, Any]:
-        return yaml.safe_load((config_dir / name).read_text()) or {}
-
-    args = load(f"{task_config}.yml")
+    args = checkout.task_config(task_config)
     args.update(task_name=task, task_config=task_config, ckpt_setting="motus-eval", policy_name="motus-eval")
     args.setdefault("data_type", {}).update(rgb=True, qpos=True, endpose=True)
-    cameras = load("_camera_config.yml")
-    head = args["camera"]["head_camera_type"]
-    args["head_camera_h"], args["head_camera_w"] = cameras[head]["h"], cameras[head]["w"]
-    robots = load("_embodiment_config.yml")
-    names = args["embodiment"]
-    files = [robots[name]["file_path"] for name in names[:2]]
-    if len(names) == 1:
-        args.update(left_robot_file=files[0], right_robot_file=files[0], dual_arm_embodied=True)
-    else:
-        args.update(left_robot_file=files[0], right_robot_file=files[1], embodiment_dis=names[2])
-        args["dual_arm_embodied"] = False
-    for side in ("left", "right"):
-        args[f"{side}_embodiment_config"] = yaml.safe_load(
-            (Path(args[f"{side}_robot_file"]) / "config.yml").read_text()
-        )
+    args["head_camera_h"], args["head_camera_w"] = checkout.camera_size(args["camera"]["head_camera_type"])
+    files = list(checkout.robot_files(task_config).values())
+    args["left_robot_file"], args["right_robot_file"] = files[0], files[min(1, len(files) - 1)]
+    args["dual_arm_embodied"] = len(args["embodiment"]) == 1
+    if not args["dual_arm_embodied"]:
+        args["embodiment_dis"] = args["embodiment"][2]
+    args["left_embodiment_config"], args["right_embodiment_config"] = checkout.arm_configs(task_config)
     args["eval_mode"] = True
     args.pop("eval_video_save_dir", None)  # our runner records its own videos
     return args
@@ -125,10 +107,10 @@ class RoboTwinEnvironment:
     control_period = CONTROL_PERIOD_S
 
     def __init__(self, task: str, domain: str, embodiment: str, robotwin_root: str, task_configs: dict[str, str]):
-        enter_checkout(robotwin_root)
+        checkout = RoboTwinCheckout.open(enter_checkout(robotwin_root))
         self.task_name, self.domain, self.embodiment = task, domain, embodiment
         self.task_config = task_configs[domain]
-        self.args = task_arguments(task, self.task_config)
+        self.args = task_arguments(checkout, task, self.task_config)
         module = importlib.import_module(f"envs.{task}")
         self.task = getattr(module, task)()  # RoboTwin's class_decorator
         self.unstable_error = importlib.import_module("envs.utils.create_actor").UnStableError
@@ -228,10 +210,8 @@ class RoboTwinEnvironment:
 
     # --- internals ---------------------------------------------------------------------------------------------
     def _action_space(self) -> spaces.Box:
-        config = self.args
-        width = len(config["left_embodiment_config"]["arm_joints_name"][0])
-        width += len(config["right_embodiment_config"]["arm_joints_name"][1])
-        return spaces.Box(-np.inf, np.inf, shape=(width + 2,), dtype=np.float64)
+        width = qpos_width(self.args["left_embodiment_config"], self.args["right_embodiment_config"])
+        return spaces.Box(-np.inf, np.inf, shape=(width,), dtype=np.float64)
 
     def _close_scene(self) -> None:
         if self.open_scene is None:

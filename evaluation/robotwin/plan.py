@@ -10,9 +10,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from evaluation.robotwin.checkout import RoboTwinCheckout, RoboTwinCheckoutError, domain_of, task_configs_for
+from evaluation.robotwin.checkout import (
+    RoboTwinCheckout,
+    RoboTwinCheckoutError,
+    domain_of,
+    qpos_width,
+    task_configs_for,
+)
 from evaluation.running.agent_inputs import agent_arguments
 from evaluation.running.errors import EvalConfigError
 from evaluation.running.plan import EvalPlan, check_run_settings, common_meta, run_identity, run_options
@@ -23,15 +27,6 @@ UNSUPPORTED_AGENTS = {
     "it solved",
     "replay": "a replay of the embedded simulator's demonstrations does not transfer to RoboTwin's scenes",
 }
-
-
-def action_width(checkout: RoboTwinCheckout, task_config: str) -> int:
-    """RoboTwin's qpos action: each arm's joints (its robot config's ``arm_joints_name``) and a gripper."""
-    folders = list(checkout.robot_folders(task_config).values())
-    left, right = folders[0], folders[-1]
-    left_joints = yaml.safe_load((left / "config.yml").read_text())["arm_joints_name"][0]
-    right_joints = yaml.safe_load((right / "config.yml").read_text())["arm_joints_name"][1]
-    return len(left_joints) + len(right_joints) + 2
 
 
 def instruction_type_of(checkout: RoboTwinCheckout, task_config: str, given: str | None) -> str:
@@ -64,7 +59,7 @@ def make_robotwin_plan(cfg) -> EvalPlan:
             checkout.task_config(config)
         checkout.check_assets(configs)
         robots = {config: checkout.embodiment(config) for config in configs}
-        widths = {config: action_width(checkout, config) for config in configs}
+        widths = {config: qpos_width(*checkout.arm_configs(config)) for config in configs}
     except RoboTwinCheckoutError as exc:
         raise EvalConfigError(str(exc)) from exc
     if len(set(robots.values())) != 1:
