@@ -34,6 +34,7 @@ class RunSeedList:
     seeds: list[dict[str, Any]] = field(default_factory=list)  # {"seed", "instruction", "info"} per accepted seed
     rejected: dict[str, str] = field(default_factory=dict)  # seed -> "<kind>: <detail>"
     tried: int = 0
+    run_dir: Path | None = field(default=None, repr=False)  # where the list is saved (not part of it)
 
     @staticmethod
     def location(run_dir: Path, domain: str, task: str) -> Path:
@@ -43,8 +44,8 @@ class RunSeedList:
     def load_or_new(cls, run_dir: Path, task: str, domain: str, task_config: str, base_seed: int) -> RunSeedList:
         path = cls.location(run_dir, domain, task)
         if path.is_file():
-            return cls(**json.loads(path.read_text()))
-        return cls(task=task, domain=domain, task_config=task_config, base_seed=base_seed)
+            return cls(**json.loads(path.read_text()), run_dir=run_dir)
+        return cls(task=task, domain=domain, task_config=task_config, base_seed=base_seed, run_dir=run_dir)
 
     def accepted_count(self) -> int:
         return len(self.seeds)
@@ -67,25 +68,10 @@ class RunSeedList:
         examples = list(self.rejected.items())[-2:]
         return f"rejections: {kinds}, e.g. " + "; ".join(f"seed {s}: {r}" for s, r in examples)
 
-    def save(self, run_dir: Path) -> None:
-        text = json.dumps(asdict(self), indent=1, sort_keys=True, default=str) + "\n"
-        atomic_write(self.location(run_dir, self.domain, self.task), text)
-
-
-class _Saved:
-    """A list as the candidate search sees it (saving to the run's folder)."""
-
-    def __init__(self, seed_list: RunSeedList, run_dir: Path):
-        self.seed_list, self.run_dir = seed_list, run_dir
-        self.accepted_count, self.next_candidates = seed_list.accepted_count, seed_list.next_candidates
-        self.record, self.rejections = seed_list.record, seed_list.rejections
-
-    @property
-    def tried(self) -> int:
-        return self.seed_list.tried
-
     def save(self) -> None:
-        self.seed_list.save(self.run_dir)
+        content = {key: value for key, value in asdict(self).items() if key != "run_dir"}
+        text = json.dumps(content, indent=1, sort_keys=True, default=str) + "\n"
+        atomic_write(self.location(self.run_dir, self.domain, self.task), text)
 
 
 def find_run_seeds(
@@ -99,7 +85,7 @@ def find_run_seeds(
 ) -> dict[tuple[str, str], list[dict[str, Any]]]:
     """Every (task, domain)'s first ``seeds`` accepted seeds, checking only the candidates its saved list lacks."""
     lists = {
-        (task, domain): _Saved(RunSeedList.load_or_new(run_dir, task, domain, config, base_seed), run_dir)
+        (task, domain): RunSeedList.load_or_new(run_dir, task, domain, config, base_seed)
         for task in tasks
         for domain, config in task_configs.items()
     }
@@ -115,7 +101,7 @@ def find_run_seeds(
                 ROUND_CANDIDATES,
                 on_result=lambda item, result: bar.update(int(bool(result.get("accepted")))),
             )
-    return {key: saved.seed_list.seeds[:seeds] for key, saved in lists.items()}
+    return {key: seed_list.seeds[:seeds] for key, seed_list in lists.items()}
 
 
 __all__ = ["RunSeedList", "SearchStopped", "find_run_seeds"]
