@@ -160,6 +160,21 @@ def clip_latents(runtime, video: np.ndarray) -> np.ndarray:
     return latents.float().cpu().numpy().transpose(0, 2, 1, 3, 4)
 
 
+class RealLatents:
+    """The real clips' latents, encoded once per sample whatever the number of modes and models that compare with
+    them (every model of a suite has the same frozen VAE: they share one model config)."""
+
+    def __init__(self):
+        self.cache: dict[int, np.ndarray] = {}
+
+    def get(self, runtime, video: np.ndarray, refs: list[SampleRef]) -> np.ndarray:
+        missing = [i for i, ref in enumerate(refs) if ref.id not in self.cache]
+        if missing:
+            for i, latents in zip(missing, clip_latents(runtime, video[missing]), strict=True):
+                self.cache[refs[i].id] = latents
+        return np.stack([self.cache[ref.id] for ref in refs])
+
+
 def per_frame(values: list[float], frames: int) -> list[float]:
     """Per-latent-step values spread over the future frames each latent step covers."""
     return [values[j * len(values) // frames] for j in range(frames)]
@@ -191,6 +206,7 @@ def evaluate_batch(
     settings: SuiteSettings,
     label: str,
     strips: set[int],
+    real: RealLatents,
 ) -> list[dict[str, Any]]:
     """One model call for a batch of samples in one mode; returns their ledger records."""
     out = Path(settings.out)
@@ -208,7 +224,7 @@ def evaluate_batch(
         given_actions=actions if mode == "world_model" else None,
         given_frames=video[:, 1:] if mode == "inverse_dynamics" else None,
     )
-    real_latents = clip_latents(runtime, video) if mode in FRAME_MODES else None
+    real_latents = real.get(runtime, video, refs) if mode in FRAME_MODES else None
     records = []
     for i, ref in enumerate(refs):
         record = {"model": label, "mode": mode, "sample": ref.id, "task": ref.task, "episode": ref.episode}
@@ -229,7 +245,9 @@ def evaluate_batch(
     return records
 
 
-def reference_records(runtime, batch: list[dict[str, Any]], refs: list[SampleRef]) -> list[dict[str, Any]]:
+def reference_records(
+    runtime, batch: list[dict[str, Any]], refs: list[SampleRef], real: RealLatents
+) -> list[dict[str, Any]]:
     """Two yardsticks for the frame metrics, per sample: ``copy_condition`` forecasts that nothing moves (the
     condition frame repeated), ``vae_roundtrip`` is the real clip encoded and decoded by the model's VAE, the best any
     prediction decoded by that VAE can score in pixel space (its latents are the real ones: no latent distance)."""
@@ -240,7 +258,7 @@ def reference_records(runtime, batch: list[dict[str, Any]], refs: list[SampleRef
         decoded = runtime.vae.decode(runtime.vae.encode(runtime.frames_to_tensor(video)))
     roundtrip = ((decoded.permute(0, 2, 3, 4, 1) + 1) * 127.5).round().clamp(0, 255).byte().cpu().numpy()
     still = np.repeat(video[:, :1], video.shape[1], axis=1)
-    real_latents, still_latents = clip_latents(runtime, video), clip_latents(runtime, still)
+    real_latents, still_latents = real.get(runtime, video, refs), clip_latents(runtime, still)
     records = []
     for i, ref in enumerate(refs):
         real = video[i, 1:]
@@ -272,6 +290,7 @@ def run_suite(settings: SuiteSettings) -> Path:
     done = ledger.done()
     samples: list[SampleRef] | None = None
     config_name = None
+    real = RealLatents()
     for label, checkpoint in settings.models.items():
         runtime = MotusRuntime.load(checkpoint, settings.config, device=settings.device)
         if samples is None:
@@ -293,12 +312,12 @@ def run_suite(settings: SuiteSettings) -> Path:
                 for start in range(0, len(refs), settings.batch):
                     chunk = refs[start : start + settings.batch]
                     batch = [dataset[ref.index] for ref in chunk]
-                    ledger.append(evaluate_batch(runtime, batch, chunk, mode, settings, label, strips))
+                    ledger.append(evaluate_batch(runtime, batch, chunk, mode, settings, label, strips, real))
                     bar.update(len(chunk))
         if label == "model" and any(m in FRAME_MODES for m in settings.modes):
             refs = [s for s in samples if (REFERENCES[-1], "reference", s.id) not in done]
             for start in range(0, len(refs), settings.batch):
                 chunk = refs[start : start + settings.batch]
-                ledger.append(reference_records(runtime, [dataset[ref.index] for ref in chunk], chunk))
+                ledger.append(reference_records(runtime, [dataset[ref.index] for ref in chunk], chunk, real))
         del runtime
     return out
