@@ -8,6 +8,7 @@ whatever else shares its batch. ``execute`` actions of each chunk are returned b
 
 The input preset (``motus/preset.py``) decides the composite, the instruction prefix, the VLM prompt and the sampling
 grid: ``auto`` takes the release's for a checkpoint in the released layout and, for ours, the one it was trained with.
+``sample_shift`` overrides only the grid (1.0: the release's unshifted one), to compare grids on one checkpoint.
 """
 
 from __future__ import annotations
@@ -34,7 +35,10 @@ class MotusPolicy:
         vlm_path: str | None = None,
         predict_video: bool = False,
         compile: bool = False,
+        sample_shift: float | None = None,
     ):
+        from dataclasses import replace
+
         from motus.checkpoint import find_checkpoint
         from motus.preset import resolve_preset
         from motus.runtime import MotusRuntime
@@ -46,6 +50,10 @@ class MotusPolicy:
             checkpoint, config, wan_path=wan_path, vlm_path=vlm_path, device=device, use_t5=True
         )
         self.preset = resolve_preset(preset, layout, self.runtime.config.preset)
+        if sample_shift is not None:  # another Euler grid than the preset's (the steps study compares both)
+            if not float(sample_shift) > 0:
+                raise ValueError(f"sample_shift must be positive (1.0 = the unshifted grid), got {sample_shift}")
+            self.preset = replace(self.preset, sample_shift=float(sample_shift))
         self.runtime.use_preset(self.preset)
         mode = mode or self.preset.mode
         if compile:  # faster chunks after a one-off compilation (see MotusTransformer.compile_layers)
@@ -64,6 +72,7 @@ class MotusPolicy:
             "mode": mode,
             "execute": self.execute,
             "num_steps": num_steps or cfg.scheduler.num_inference_steps,
+            "sample_shift": self.runtime.model.schedule.sample_shift,
             "compile": compile,
         }
 

@@ -3,6 +3,8 @@ synthetic observation, what the released deploy pipeline computes is what the pr
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import cv2
 import numpy as np
 import pytest
@@ -124,3 +126,17 @@ def test_presets_are_checked_by_name():
     assert resolve_preset("auto", "ours", "release") == RELEASE  # ours, trained with the release's inputs
     assert resolve_preset("harness", "released", "release") == HARNESS  # an explicit choice wins
     assert SCENE_PREFIX.endswith("task: ")
+
+
+def test_sample_shift_overrides_only_the_grid(tiny_model, tmp_path):
+    """The steps study's two grids on one checkpoint: the harness preset with the release's unshifted grid."""
+    save_checkpoint(tiny_model, tiny_model.config, tmp_path / "ours")
+    agent = MotusAgent(str(tmp_path / "ours"), device="cpu", sample_shift=1.0)
+    policy = agent.policy
+    assert policy.preset == replace(HARNESS, sample_shift=1.0)  # composite, prompt and prefix unchanged
+    torch.testing.assert_close(policy.runtime.model.schedule.sampling_sigmas(4), torch.linspace(1.0, 0.0, 5))
+    assert policy.identity["sample_shift"] == 1.0
+    default = MotusAgent(str(tmp_path / "ours"), device="cpu").policy
+    assert default.identity["sample_shift"] == tiny_model.config.scheduler.shift
+    with pytest.raises(ValueError, match="sample_shift must be positive"):
+        MotusAgent(str(tmp_path / "ours"), device="cpu", sample_shift=0)
