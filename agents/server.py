@@ -226,9 +226,12 @@ class PolicyServer:
                 outcomes.append(exc)
         return outcomes
 
-    async def serve(self, host: str, port: int, max_message_bytes: int, ready=None) -> None:
+    async def serve(self, host: str, port: int, max_message_bytes: int, ready=None, watch_parent: bool = False) -> None:
+        """Serve until cancelled; ``ready(port)`` once listening; with ``watch_parent``, stop when the process that
+        started this one is gone (a policy process of a ``motus-eval`` run that was killed)."""
         from websockets.asyncio.server import serve
 
+        parent = os.getppid()
         batcher = asyncio.create_task(self.batcher())
         async with serve(
             self.handle, host, port, process_request=self.process_request, max_size=max_message_bytes
@@ -241,10 +244,28 @@ class PolicyServer:
             )
             if ready is not None:
                 ready(bound)
+            watcher = asyncio.create_task(stop_when_orphaned(server, parent)) if watch_parent else None
             try:
                 await server.serve_forever()
             finally:
                 batcher.cancel()
+                if watcher is not None:
+                    watcher.cancel()
+
+
+async def stop_when_orphaned(server, parent: int, every_s: float = 2.0) -> None:
+    while os.getppid() == parent:
+        await asyncio.sleep(every_s)
+    print("motus-serve: the process that started this server is gone; stopping", flush=True)
+    server.close()
+
+
+def write_ready_file(path: str, port: int) -> None:
+    """Say, atomically, that the server listens (and where): what a process waiting on it polls for."""
+    temporary = f"{path}.tmp"
+    with open(temporary, "w") as handle:
+        json.dump({"port": port, "pid": os.getpid()}, handle)
+    os.replace(temporary, path)
 
 
 def model_config(agent: Any) -> Any:
@@ -294,6 +315,12 @@ def main(argv: list[str] | None = None) -> int:
         help="motus: this harness's own (RemoteAgent, motus-eval --agent remote); xpolicylab: RoboTwin's "
         "XPolicyLab WebSocket protocol, for RoboTwin's scripts/eval_policy_xpolicylab.py",
     )
+    parser.add_argument(
+        "--ready-file", default=None, help="write {port, pid} as JSON to this file once listening (for launchers)"
+    )
+    parser.add_argument(
+        "--watch-parent", action="store_true", help="stop when the process that started this server is gone"
+    )
     parser.add_argument("options", nargs="*", help="agent keyword arguments as key=value (e.g. mode=joint)")
     args = parser.parse_args(argv)
     token = args.token or os.environ.get(TOKEN_ENV)
@@ -330,7 +357,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"motus-serve: error: cannot build agent {args.agent!r}: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 2
     try:
-        asyncio.run(server.serve(args.host, args.port, int(args.max_message_mb * 2**20)))
+        ready = (lambda port: write_ready_file(args.ready_file, port)) if args.ready_file else None
+        asyncio.run(server.serve(args.host, args.port, int(args.max_message_mb * 2**20), ready, args.watch_parent))
     except KeyboardInterrupt:
         return 0
     return 0

@@ -60,13 +60,15 @@ class RayPool(SupervisedPool):
         self.size = max(1, int(workers) if workers else total)
         self.config = replace(config, render_threads=max(1, int(cpus_per_worker)))
         self.actor_class = self.ray.remote(num_cpus=cpus_per_worker, max_restarts=0)(ItemRunner)
+        self.next_id = 0
 
     def __enter__(self) -> RayPool:
         self.open(self.size)
         return self
 
     def _start(self) -> _Actor:
-        return _Actor(self.actor_class.remote(self.config))
+        worker_id, self.next_id = self.next_id, self.next_id + 1
+        return _Actor(self.actor_class.remote(self.config, worker_id))
 
     def _submit(self, slot: Slot, item: WorkItem) -> bool:
         slot.handle.ref = slot.handle.actor.run.remote(item)

@@ -102,9 +102,12 @@ def load_attribute(spec: str) -> Any:
     return getattr(importlib.import_module(module), attribute)
 
 
-def build_handler(spec: str, options: dict[str, Any]) -> Callable[..., dict[str, Any]]:
-    """The handler named by ``"module:attribute"``, bound to its options."""
+def build_handler(spec: str, options: dict[str, Any], worker_id: int = 0) -> Callable[..., dict[str, Any]]:
+    """The handler named by ``"module:attribute"``, bound to its options (and to ``worker_id``, the worker's index in
+    its pool, when it takes one: e.g. to pick one of several policy processes)."""
     target = load_attribute(spec)
+    if "worker_id" in inspect.signature(target).parameters:
+        options = {**options, "worker_id": worker_id}
     return target(**options) if inspect.isclass(target) else functools.partial(target, **options)
 
 
@@ -112,11 +115,11 @@ class ItemRunner:
     """Serves work items in one process: a bounded cache of environments and one instance of each handler, both kept
     across items. Used by the local worker processes and by the Ray actors alike."""
 
-    def __init__(self, config: WorkerConfig):
+    def __init__(self, config: WorkerConfig, worker_id: int = 0):
         if config.render_threads:  # share the cores between workers instead of oversubscribing them
             os.environ.setdefault("LP_NUM_THREADS", str(config.render_threads))  # software rendering
             os.environ.setdefault("OMP_NUM_THREADS", str(config.render_threads))  # torch (a policy in the worker)
-        self.config = config
+        self.config, self.worker_id = config, worker_id
         self.environments = EnvironmentCache(
             config.env_cache_size, config.embodiment, config.environment, config.environment_options
         )
@@ -126,7 +129,8 @@ class ItemRunner:
         if kind not in self.handlers:
             if kind not in self.config.handlers:
                 raise FatalItemError(f"no handler for items of kind {kind!r}; known: {sorted(self.config.handlers)}")
-            self.handlers[kind] = build_handler(self.config.handlers[kind], self.config.handler_options.get(kind, {}))
+            options = self.config.handler_options.get(kind, {})
+            self.handlers[kind] = build_handler(self.config.handlers[kind], options, self.worker_id)
         return self.handlers[kind]
 
     def run(self, item: WorkItem) -> dict[str, Any]:
@@ -157,7 +161,7 @@ class ItemRunner:
 def worker_main(worker_id: int, config: WorkerConfig, connection) -> None:
     """Serve items from this worker's own pipe until told to stop (None) or the parent is gone."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle; it stops the workers
-    runner = ItemRunner(config)
+    runner = ItemRunner(config, worker_id)
     parent = os.getppid()
     try:
         while True:

@@ -19,7 +19,14 @@ from evaluation.robotwin.checkout import (
 )
 from evaluation.running.agent_inputs import agent_arguments
 from evaluation.running.errors import EvalConfigError
-from evaluation.running.plan import EvalPlan, check_run_settings, common_meta, run_identity, run_options
+from evaluation.running.plan import (
+    EvalPlan,
+    check_run_settings,
+    common_meta,
+    policy_options,
+    run_identity,
+    run_options,
+)
 
 INSTRUCTION_TYPES = ("seen", "unseen")
 UNSUPPORTED_AGENTS = {
@@ -87,6 +94,7 @@ def make_robotwin_plan(cfg) -> EvalPlan:
         protocol_seeds={},  # found by the workers: evaluation/robotwin/seeds.py
         expert_cache=None,
         **run_options(cfg),
+        **policy_options(cfg, agent, agent_kwargs, workers),
         step_limits=step_limits,
         backend="robotwin",
         robotwin={

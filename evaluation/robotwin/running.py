@@ -21,7 +21,7 @@ def robotwin_worker_config(plan: EvalPlan, episode_options: dict[str, Any]) -> W
     return WorkerConfig(
         handlers={"episode": EPISODE_HANDLER, **ROBOTWIN_HANDLERS},
         handler_options={
-            "episode": {"agent": plan.agent, "embodiment": plan.embodiment, **episode_options},
+            "episode": {"embodiment": plan.embodiment, **episode_options},  # the agent: the options' (maybe remote)
             "preflight": {"tasks": plan.tasks},
             "expert_check": {"instruction_types": settings["instruction_types"]},
         },

@@ -22,6 +22,8 @@ FLAGS = {
     "embodiment": "the robot: aloha_agilex (default, RoboTwin's, 14-D) | dual_panda (16-D)",
     "base_seed": "protocol seed set: candidates from 100000 x (1 + base_seed) (default 0)",
     "workers": "simulator processes (default: one per CPU core)",
+    "policy_process": "auto (default: shared for motus) | shared (one model process per device) | per_worker",
+    "policy_devices": "devices of the shared policy processes: auto (every GPU, else the CPU) | e.g. cuda:0,cuda:1",
     "run_id": "run name; an existing one is resumed",
     "out": "results folder (default results/)",
     "video": "none | failures | all",
@@ -113,6 +115,11 @@ def main(argv: list[str] | None = None) -> int:
             if args.video is None and stored.get("video"):  # the rest of the run records videos as it started
                 cfg.video = stored["video"]
                 cfg.video_stride = stored.get("video_stride", cfg.video_stride)
+            policy = stored.get("policy_process") or {}
+            if policy.get("mode") and args.policy_process is None:
+                cfg.policy_process = policy["mode"]  # the rest of the run is served as it started
+                if policy.get("devices") and args.policy_devices is None:
+                    cfg.policy_devices = ",".join(policy["devices"])
             if stored["agent"] == "motus":
                 cfg.checkpoint = stored["agent_kwargs"]["checkpoint"]
             if stored["agent"] == "remote":
@@ -130,6 +137,8 @@ def main(argv: list[str] | None = None) -> int:
         f"run {plan.run_id}: {len(plan.tasks)} task(s) x {plan.seeds} seed(s) x {len(plan.domains)} domain(s), "
         f"agent {plan.agent}, {plan.workers} worker(s) -> {plan.run_dir}"
     )
+    if plan.agent == "motus":
+        print(f"policy: {plan.policy_note}")
     try:
         rows = task_rows(evaluate(plan))
     except EvalConfigError as exc:

@@ -3,7 +3,9 @@ then every episode not yet in the ledger, each written down as soon as it finish
 
 from __future__ import annotations
 
+import contextlib
 import time
+from collections.abc import Callable
 from typing import Any
 
 from tqdm import tqdm
@@ -13,6 +15,7 @@ from evaluation.running.episode import failed_episode
 from evaluation.running.errors import EvalAbort
 from evaluation.running.handlers import evaluation_worker_config
 from evaluation.running.plan import EvalPlan
+from evaluation.running.policy_processes import PolicyProcesses
 from evaluation.running.resume import open_ledger
 from evaluation.running.verification import VerificationError, prepare_expert_actions
 from workers.pool import WorkerPool
@@ -39,7 +42,8 @@ def episode_record(plan: EvalPlan, item: WorkItem, result: dict[str, Any]) -> di
     return record
 
 
-def run_episodes(pool, plan: EvalPlan, ledger: RunLedger) -> None:
+def run_episodes(pool, plan: EvalPlan, ledger: RunLedger, check: Callable[[], None] = lambda: None) -> None:
+    """Every episode of the plan not yet in the ledger; ``check`` runs after each (it raises to stop the run)."""
     finished = ledger.finished()
     seeds = plan.protocol_seeds
     total = sum(len(s) for s in seeds.values())
@@ -86,30 +90,41 @@ def run_episodes(pool, plan: EvalPlan, ledger: RunLedger) -> None:
             bar.update(1)
             if record["error"]:
                 bar.write(f"{item.task} seed {item.seed} ({item.domain}) {record['outcome']}: {record['error']}")
+            check()
 
 
 def evaluate(plan: EvalPlan) -> list[dict[str, Any]]:
     """Run (or resume) the evaluation; returns the ledger's episodes of this plan's seeds (all attempts)."""
     ledger = open_ledger(plan)
-    episode_options = {
-        "agent_kwargs": plan.agent_kwargs,
-        "video": plan.video,
-        "video_dir": str(plan.run_dir.resolve() / "videos"),
-        "video_stride": plan.video_stride,
-    }
-    if plan.backend == "robotwin":
-        from evaluation.robotwin.running import robotwin_worker_config
+    with contextlib.ExitStack() as stack:
+        policy = None
+        agent, agent_kwargs = plan.agent, plan.agent_kwargs
+        if plan.policy is not None:  # started first: the model loads while the workers start
+            embodiment = plan.embodiment if plan.backend == "embedded" else None
+            policy = stack.enter_context(
+                PolicyProcesses(plan.policy, plan.agent, plan.agent_kwargs, embodiment, plan.run_dir / "policy")
+            )
+            agent, agent_kwargs = "remote", policy.client_kwargs(plan.timeout_s)
+        episode_options = {
+            "agent": agent,
+            "agent_kwargs": agent_kwargs,
+            "video": plan.video,
+            "video_dir": str(plan.run_dir.resolve() / "videos"),
+            "video_stride": plan.video_stride,
+        }
+        if plan.backend == "robotwin":
+            from evaluation.robotwin.running import robotwin_worker_config
 
-        config = robotwin_worker_config(plan, episode_options)
-    else:
-        config = evaluation_worker_config(plan.agent, plan.embodiment, **episode_options)
-    if plan.launcher == "ray":
-        from workers.ray_pool import RayPool
+            config = robotwin_worker_config(plan, episode_options)
+        else:
+            config = evaluation_worker_config(embodiment=plan.embodiment, **episode_options)
+        if plan.launcher == "ray":
+            from workers.ray_pool import RayPool
 
-        pool_context = RayPool(config, plan.workers, plan.timeout_s, plan.ray_address, plan.ray_cpus_per_worker)
-    else:
-        pool_context = WorkerPool(config, plan.workers, plan.timeout_s)
-    with pool_context as pool:
+            pool_context = RayPool(config, plan.workers, plan.timeout_s, plan.ray_address, plan.ray_cpus_per_worker)
+        else:
+            pool_context = WorkerPool(config, plan.workers, plan.timeout_s)
+        pool = stack.enter_context(pool_context)
         if plan.backend == "robotwin":
             from evaluation.robotwin.running import prepare_robotwin_seeds
 
@@ -119,6 +134,8 @@ def evaluate(plan: EvalPlan) -> list[dict[str, Any]]:
                 prepare_expert_actions(pool, plan.expert_cache, plan.embodiment, plan.protocol_seeds)
             except VerificationError as exc:
                 raise EvalAbort(str(exc)) from exc
-        run_episodes(pool, plan, ledger)
+        if policy is not None:
+            policy.wait_ready()
+        run_episodes(pool, plan, ledger, policy.check if policy is not None else lambda: None)
     wanted = {(t, d, e["seed"]) for (t, d), entries in plan.protocol_seeds.items() for e in entries}
     return [e for e in ledger.episodes() if (e["task"], e["domain"], int(e["seed"])) in wanted]

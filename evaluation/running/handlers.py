@@ -12,6 +12,7 @@ from typing import Any
 
 from conventions import DEFAULT_EMBODIMENT
 from evaluation.running.episode import EpisodeSpec, failed_episode, run_episode
+from evaluation.running.policy_processes import worker_server
 from workers.runner import FatalItemError, WorkerConfig, WorkItem
 
 EPISODE_HANDLER = "evaluation.running.handlers:EpisodeHandler"
@@ -26,8 +27,11 @@ class EpisodeHandler:
         video: str = "none",  # none | failures | all
         video_dir: str | None = None,
         video_stride: int = 1,
+        worker_id: int = 0,
     ):
         self.agent_name, self.agent_kwargs = agent, dict(agent_kwargs or {})
+        if agent == "remote":  # the run's shared policy processes: this worker talks to one of them
+            self.agent_kwargs["server"] = worker_server(self.agent_kwargs["server"], worker_id)
         self.embodiment = embodiment
         self.video, self.video_dir, self.video_stride = video, video_dir, video_stride
         self.agent = None

@@ -17,6 +17,7 @@ from typing import Any
 from conventions import UnknownDomainError, parse_domains
 from evaluation.running.agent_inputs import agent_arguments, server_identity
 from evaluation.running.errors import EvalConfigError
+from evaluation.running.policy_processes import SharedPolicy, resolve_policy_process
 from evaluation.running.protocol import (
     PROTOCOL_ROOT,
     PROTOCOL_VERSION,
@@ -53,6 +54,8 @@ class EvalPlan:
     step_limits: dict[str, int] = field(default_factory=dict)
     backend: str = "embedded"  # "embedded" | "robotwin"
     robotwin: dict[str, Any] | None = None  # the RoboTwin backend's settings (evaluation/robotwin/plan.py)
+    policy: SharedPolicy | None = None  # the shared policy processes; None: the agent is built in each worker
+    policy_note: str = ""  # where the policy runs, and why, in words
     meta: dict[str, Any] = field(default_factory=dict)
 
 
@@ -93,6 +96,12 @@ def run_options(cfg) -> dict[str, Any]:
     }
 
 
+def policy_options(cfg, agent: str, agent_kwargs: dict[str, Any], workers: int | None) -> dict[str, Any]:
+    """Where the policy runs: shared policy processes or a copy per worker (evaluation/running/policy_processes.py)."""
+    policy, note = resolve_policy_process(cfg, agent, agent_kwargs, workers)
+    return {"policy": policy, "policy_note": note}
+
+
 def run_identity(cfg, agent: str) -> tuple[str, int | None]:
     """The run id (given, or the agent and a timestamp) and the number of workers."""
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
@@ -122,6 +131,7 @@ def common_meta(cfg, plan: EvalPlan) -> dict[str, Any]:
         "created_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "command": sys.argv,
         "workers": plan.workers,
+        "policy_process": plan.policy.describe() if plan.policy else {"mode": "per_worker"},
         "launcher": cfg.launcher,
         "server": server_identity(agent_kwargs) if agent == "remote" else None,
         "video": cfg.video,
@@ -179,6 +189,7 @@ def make_plan(cfg) -> EvalPlan:
         protocol_seeds=protocol_seeds,
         expert_cache=expert_cache,
         **run_options(cfg),
+        **policy_options(cfg, agent, agent_kwargs, workers),
         step_limits={t: get_task_class(t).step_limit for t in tasks},
     )
     plan.meta = {

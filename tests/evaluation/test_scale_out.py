@@ -1,5 +1,6 @@
 """Scale-out: the Ray launcher gives the local pool's ledger and survives a dying actor; evaluation against a served
-policy records the server's identity and survives the server disappearing."""
+policy records the server's identity and survives the server disappearing; shared policy processes serve the workers,
+a dying one stops the run without losing episodes, and none outlives a killed run."""
 
 from __future__ import annotations
 
@@ -128,3 +129,113 @@ def test_a_server_that_disappears_fails_episodes_not_the_run(workspace):
     failed = [e for e in episodes if e["error"]]
     assert failed and all("unreachable" in e["error"] and e["outcome"] == "infra_error" for e in failed)
     assert "INCOMPLETE" in stdout
+
+
+def served_by(record_dir: Path) -> dict[int, int]:
+    """Episodes per process that served them (PidRecordingAgent's files)."""
+    counts: dict[int, int] = {}
+    for marker in record_dir.iterdir():
+        pid = int(marker.name.split("-")[0])
+        counts[pid] = counts.get(pid, 0) + 1
+    return counts
+
+
+def alive(pid: int) -> bool:
+    """Running (a zombie waiting to be reaped by whoever adopted it counts as gone)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return False
+    return "\nState:\tZ" not in status
+
+
+def test_workers_share_one_policy_process_per_device(workspace, protocol):
+    """Two "devices" (two CPU processes) for two workers: each worker talks to its own policy process, none builds the
+    agent itself, the ledger is the per-worker copies' ledger, and the processes are gone when the run ends."""
+    records = {mode: workspace / f"pids-{mode}" for mode in ("per_worker", "shared")}
+    ledgers = {}
+    for mode, folder in records.items():
+        folder.mkdir()
+        devices = ["--policy-devices", "cpu,cpu"] if mode == "shared" else []
+        ledgers[mode] = run(
+            workspace,
+            f"policy-{mode}",
+            "--agent",
+            "tests.evaluation.recording_agent:PidRecordingAgent",
+            f"+plugin.actions_root={protocol.actions_root}",
+            f"+plugin.record_dir={folder}",
+            "--policy-process",
+            mode,
+            *devices,
+        )
+    assert outcome(ledgers["shared"]) == outcome(ledgers["per_worker"]) and len(ledgers["shared"]) == 4
+    assert all(e["success"] for e in ledgers["shared"])
+    shared, per_worker = served_by(records["shared"]), served_by(records["per_worker"])
+    assert sum(shared.values()) == 4 and len(shared) == 2  # both processes served (worker i -> process i mod 2)
+    assert not set(shared) & set(per_worker)  # the workers built no agent of their own
+    assert not any(alive(pid) for pid in shared)
+    run_dir = workspace / "results" / "policy-shared"
+    meta = json.loads((run_dir / "run.json").read_text())
+    assert meta["policy_process"] == {"mode": "shared", "devices": ["cpu", "cpu"], "max_batch": 1, "max_wait_ms": 5.0}
+    logs = sorted(p.name for p in (run_dir / "policy").iterdir())
+    assert logs == ["policy-0.log", "policy-1.log"]  # the ready files are removed with the processes
+    assert (
+        "motus-serve: tests.evaluation.recording_agent:PidRecordingAgent on ws://127.0.0.1:"
+        in (run_dir / "policy" / "policy-0.log").read_text()
+    )
+
+
+def test_a_dying_policy_process_stops_the_run_and_resume_finishes_it(workspace, protocol, capsys):
+    markers = workspace / "policy-markers"
+    markers.mkdir()
+    bad = protocol.seeds("click_bell")[1]
+    args = eval_args(
+        workspace,
+        "policy-dies",
+        "--agent",
+        "tests.evaluation.die_once_agent:DieOnceAgent",
+        f"+plugin.actions_root={protocol.actions_root}",
+        f"+plugin.marker_dir={markers}",
+        f"+plugin.bad_seed={bad}",
+        "--policy-process",
+        "shared",
+        "--tasks",
+        "click_bell",  # one task: the seed number may recur in another, which would die on resume
+    )
+    assert motus_eval(args) == 1
+    err = capsys.readouterr().err
+    log = workspace / "results" / "policy-dies" / "policy" / "policy-0.log"
+    assert f"the policy process on cpu died during the run (exit code 1); its log is {log}" in err
+    ledger = workspace / "results" / "policy-dies" / "episodes.jsonl"
+    before = read_episodes(ledger)
+    assert any(e["seed"] == bad and e["outcome"] == "infra_error" for e in before)
+    assert motus_eval(["--resume", "policy-dies", "--out", str(workspace / "results")]) == 0
+    meta = json.loads((workspace / "results" / "policy-dies" / "run.json").read_text())
+    assert meta["policy_process"]["mode"] == "shared"  # the resumed part ran as the run started
+    from evaluation.reporting.results import load_run
+
+    latest = load_run(ledger.parent).episodes
+    assert len(latest) == 2 and all(e["outcome"] == "success" for e in latest)
+
+
+def test_a_policy_process_outlives_no_killed_parent(tmp_path, protocol):
+    """motus-serve --watch-parent: a motus-eval killed with SIGKILL leaves no model loaded behind."""
+    ready = tmp_path / "ready.json"
+    launcher = (
+        "import subprocess, sys, time\n"
+        f"subprocess.Popen([{str(BIN / 'motus-serve')!r}, '--agent', 'random', '--port', '0', '--ready-file', "
+        f"{str(ready)!r}, '--watch-parent'])\n"
+        "time.sleep(600)\n"
+    )
+    parent = subprocess.Popen([sys.executable, "-c", launcher])
+    deadline = time.monotonic() + 120
+    while not ready.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    server = json.loads(ready.read_text())["pid"]
+    assert alive(server)
+    parent.kill()
+    parent.wait()
+    deadline = time.monotonic() + 15
+    while alive(server) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not alive(server)
