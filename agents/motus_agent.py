@@ -34,7 +34,7 @@ class MotusPolicy:
         wan_path: str | None = None,
         vlm_path: str | None = None,
         predict_video: bool = False,
-        compile: bool = False,
+        compile: bool | str = False,
         sample_shift: float | None = None,
     ):
         from dataclasses import replace
@@ -56,8 +56,9 @@ class MotusPolicy:
             self.preset = replace(self.preset, sample_shift=float(sample_shift))
         self.runtime.use_preset(self.preset)
         mode = mode or self.preset.mode
-        if compile:  # faster chunks after a one-off compilation (see MotusTransformer.compile_layers)
-            self.runtime.model.compile_layers()
+        if compile:  # faster chunks after a one-off compilation (MotusTransformer.compile_network)
+            compile = "layers" if compile is True else str(compile)
+            self.runtime.model.compile_network(compile)
         cfg = self.runtime.config
         self.mode = mode
         self.execute = execute or cfg.action_chunk_size

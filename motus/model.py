@@ -188,7 +188,7 @@ class Motus(MotusTransformer):
         for sigma, sigma_next in zip(sigmas[:-1], sigmas[1:], strict=True):
             t_video = sigma if fixed[spec.video] is None else fixed[spec.video]
             t_action = sigma if fixed[spec.action] is None else fixed[spec.action]
-            video_velocity, action_velocity = self(
+            video_velocity, action_velocity = self.evaluate(
                 video,
                 torch.full((batch,), self.schedule.timestep(t_video), device=device),
                 state.to(device),

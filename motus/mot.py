@@ -28,6 +28,9 @@ except ImportError:  # pragma: no cover - depends on the machine
     flash_attn_func = None
 
 
+COMPILE_SCOPES = ("layers", "step", "cudagraphs")
+
+
 def joint_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, key_mask: torch.Tensor | None) -> torch.Tensor:
     """Full attention over [B, L, H, D] tensors; ``key_mask`` [B, L] marks keys that may be attended to."""
     if key_mask is None and flash_attn_func is not None and q.is_cuda and q.dtype in (torch.float16, torch.bfloat16):
@@ -63,6 +66,8 @@ class MotusTransformer(nn.Module):
         self.und_expert = UnderstandingExpert(config)
         self.gradient_checkpointing = False
         self.layer_fn = mot_layer  # compile_layers() swaps in torch.compile(mot_layer)
+        self.network_fn = None  # compile_network("step" | "cudagraphs") sets a compiled forward for the sampler
+        self.compiled = None  # the compile scope in use (None: eager)
 
     @property
     def wan(self):
@@ -134,6 +139,32 @@ class MotusTransformer(nn.Module):
         arguments). The first forward pays the compilation (about a minute for the 8B model on an H200); each new
         batch size compiles once more. Measured on an H200: VLA chunk 0.544 s eager -> 0.295 s compiled."""
         self.layer_fn = torch.compile(mot_layer, mode=mode, dynamic=False)
+        self.compiled = "layers"
+
+    def compile_network(self, scope: str) -> None:
+        """Compile for sampling. ``layers``: the MoT layer (above). ``step``: one whole network evaluation (every
+        layer, the embeddings and the heads) as one graph, so the kernels of a denoising step fuse across layers.
+        ``cudagraphs``: the same graph replayed as a CUDA graph (``mode="reduce-overhead"``): at batch 1 a step is
+        hundreds of small kernels, and launching them costs more than running them. Each batch size is its own graph,
+        so the runtime pads batches to powers of two (``MotusRuntime.predict``)."""
+        if scope not in COMPILE_SCOPES:
+            raise ValueError(f"unknown compile scope {scope!r}; valid: {', '.join(COMPILE_SCOPES)}")
+        if scope == "layers":
+            self.compile_layers()
+            return
+        if scope == "cudagraphs" and self.wan.patch_embedding.weight.device.type != "cuda":
+            raise ValueError("compile=cudagraphs needs the model on a CUDA device; on a CPU use step or layers")
+        mode = "reduce-overhead" if scope == "cudagraphs" else "default"
+        self.network_fn = torch.compile(self.forward, mode=mode, dynamic=False)
+        self.compiled = scope
+
+    def evaluate(self, *args) -> tuple[torch.Tensor, torch.Tensor]:
+        """One network evaluation of the sampler: the compiled forward when there is one."""
+        if self.network_fn is None:
+            return self(*args)
+        if self.compiled == "cudagraphs":  # a new replay: the previous step's outputs were consumed
+            torch.compiler.cudagraph_mark_step_begin()
+        return self.network_fn(*args)
 
     def _layer(self, index, x_v, x_a, x_u, v_mods, a_mods, rope, cross_kv, key_mask):
         """Layer ``index`` of the three experts. The work is ``self.layer_fn`` (``mot_layer``), which takes the

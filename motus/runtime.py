@@ -60,6 +60,24 @@ class Prediction:
     video_latents: torch.Tensor | None
     timings: dict[str, float] = field(default_factory=dict)
 
+    def first(self, count: int) -> Prediction:
+        """The first ``count`` samples (a padded batch's real ones)."""
+        return Prediction(
+            actions=None if self.actions is None else self.actions[:count],
+            frames=None if self.frames is None else self.frames[:count],
+            video_latents=None if self.video_latents is None else self.video_latents[:count],
+            timings=self.timings,
+        )
+
+
+def batch_bucket(batch: int) -> int:
+    """The power of two a compiled model runs ``batch`` samples at (1, 2, 4, 8, 16, ...)."""
+    return 1 << max(0, batch - 1).bit_length()
+
+
+def repeat_last(array: np.ndarray, extra: int) -> np.ndarray:
+    return np.concatenate([array, np.repeat(array[-1:], extra, axis=0)])
+
 
 class MotusRuntime:
     def __init__(self, model: Motus, vae: VideoVAE, processor: VLMProcessor, text_encoder: TextEncoder | None = None):
@@ -184,6 +202,23 @@ class MotusRuntime:
         batch = images.shape[0] if images.ndim == 4 else -1
         if len(instructions) != batch:
             raise InputShapeError(f"{len(instructions)} instructions for images of shape {tuple(images.shape)}")
+        if self.model.compiled and (extra := batch_bucket(batch) - batch):
+            # a compiled graph (a CUDA graph) per batch size: pad to a power of two by repeating the last sample,
+            # whose copies cost compute but change no other sample's answer (each has its own noise)
+            seeds = seed if isinstance(seed, (list, tuple)) or seed is None else [seed + i for i in range(batch)]
+            padded = self.predict(
+                repeat_last(images, extra),
+                [*instructions, *[instructions[-1]] * extra],
+                repeat_last(np.asarray(state), extra),
+                mode=mode,
+                num_steps=num_steps,
+                seed=None if seeds is None else [*seeds, *[seeds[-1]] * extra],
+                t5_embeddings=None if t5_embeddings is None else [*t5_embeddings, *[t5_embeddings[-1]] * extra],
+                decode_video=decode_video,
+                given_actions=None if given_actions is None else repeat_last(np.asarray(given_actions), extra),
+                given_frames=None if given_frames is None else repeat_last(np.asarray(given_frames), extra),
+            )
+            return padded.first(batch)
         state_t = torch.as_tensor(np.asarray(state, dtype=np.float32))
         self.model.check_state(state_t, batch)
         generators = None

@@ -179,8 +179,36 @@ def test_compiled_motus_agent_gives_the_eager_actions(tiny_checkpoint):
     compiled = [agent.act(obs) for obs in observations]
     for a, b in zip(compiled, eager, strict=True):
         np.testing.assert_allclose(a, b, atol=1e-4)
-    assert agent.policy.identity["compile"] is True
+    assert agent.policy.identity["compile"] == "layers"
     assert agent.policy.runtime.model.layer_fn is not mot_layer  # the compiled function ran
+
+
+def test_a_whole_step_compiled_batch_is_padded_and_answers_as_eager(tiny_checkpoint):
+    """`compile=step` (one graph per network evaluation): a batch of 3 runs as 4 (one graph per power of two) and
+    every episode gets the chunk it gets alone and eager."""
+    seeds, observations = [100001, 100002, 100003], [observation(3), observation(4), observation(5)]
+    eager = [
+        local_chunks(tiny_checkpoint, "press the bell", s, [o])[0] for s, o in zip(seeds, observations, strict=True)
+    ]
+    prototype = MotusAgent(str(tiny_checkpoint), device="cpu", compile="step")
+    runtime = prototype.policy.runtime
+    calls = []
+    sample = runtime.model.sample
+    runtime.model.sample = lambda latent, *args, **kwargs: (
+        calls.append(latent.shape[0]) or sample(latent, *args, **kwargs)
+    )
+    agents = [prototype.fork() for _ in seeds]
+    for agent, seed in zip(agents, seeds, strict=True):
+        agent.reset(task="click_bell", instruction="press the bell", seed=seed)
+    batched = MotusAgent.act_batch(agents, observations)
+    assert calls == [4] and len(batched) == 3
+    for a, b in zip(batched, eager, strict=True):
+        np.testing.assert_allclose(a, b, atol=1e-4)
+    assert prototype.policy.identity["compile"] == "step" and runtime.model.network_fn is not None
+    with pytest.raises(ValueError, match="compile=cudagraphs needs the model on a CUDA device"):
+        MotusAgent(str(tiny_checkpoint), device="cpu", compile="cudagraphs")
+    with pytest.raises(ValueError, match="unknown compile scope 'fast'; valid: layers, step, cudagraphs"):
+        MotusAgent(str(tiny_checkpoint), device="cpu", compile="fast")
 
 
 ALOHA_LAYOUT = r"14-D actions \[left 6 joints, left gripper, right 6 joints, right gripper\]"
