@@ -107,6 +107,26 @@ def test_a_16_d_robot_is_evaluated_with_16_d_actions(tmp_path):
     assert [e["outcome"] for e in episodes] == ["success", "success"]  # 7-joint targets read and reached
 
 
+def test_robotwin_workers_share_a_policy_process(tmp_path):
+    """The RoboTwin workers drive a shared policy process as the embedded ones do: the closed loop goes through it."""
+    root = write_standin(tmp_path / "RoboTwin", "current", git=False)
+    out = tmp_path / "results"
+    args = ["--backend", "robotwin", "--robotwin-root", str(root), "--tasks", "click_bell", "--seeds", "4"]
+    args += ["--agent", READER, "--workers", "2", "--out", str(out), "--run-id", "shared", "--policy-process", "shared"]
+    assert motus_eval(args) == 0
+    meta = json.loads((out / "shared" / "run.json").read_text())
+    assert meta["policy_process"]["mode"] == "shared"
+    assert (
+        "motus-serve: tests.evaluation.robotwin_standin:TargetReader"
+        in (out / "shared" / "policy" / "policy-0.log").read_text()
+    )
+    episodes = read_episodes(out / "shared" / "episodes.jsonl")
+    assert len(episodes) == 4 and all(e["error"] is None for e in episodes)
+    for e in episodes:
+        expected = reachable(e["seed"], STEP_LIMITS["click_bell"])
+        assert expected is None or e["success"] == expected, e
+
+
 def test_a_policy_of_another_width_is_refused_by_the_checkouts_robot():
     from evaluation.running.agent_inputs import fits_embodiment
     from evaluation.running.errors import EvalConfigError
