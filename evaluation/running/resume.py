@@ -23,12 +23,20 @@ RUN_IDENTITY_KEYS = (
 )
 
 
+def same_setting(key: str, stored, now) -> bool:
+    """Whether a stored run's setting is today's. An agent argument added to the harness after the run started
+    (absent from the stored run) that is left at its default, None, changes nothing."""
+    if key == "agent_kwargs" and isinstance(stored, dict) and isinstance(now, dict):
+        now = {k: v for k, v in now.items() if k in stored or v is not None}
+    return stored == now
+
+
 def open_ledger(plan: EvalPlan) -> RunLedger:
     """A new run's ledger, or the existing one of a resumed run after checking it is the same evaluation."""
     ledger = RunLedger(plan.run_dir)
     if ledger.exists():
         stored = ledger.read_run()
-        different = [k for k in RUN_IDENTITY_KEYS if stored.get(k) != plan.meta.get(k)]
+        different = [k for k in RUN_IDENTITY_KEYS if not same_setting(k, stored.get(k), plan.meta.get(k))]
         if different:
             detail = "; ".join(f"{k}: run has {stored.get(k)!r}, now {plan.meta.get(k)!r}" for k in different)
             raise EvalConfigError(f"run {plan.run_id} exists with different settings ({detail}); use another --run-id")

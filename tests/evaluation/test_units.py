@@ -289,3 +289,13 @@ def test_cameras_are_rendered_only_for_agents_that_look(env_factory):
     assert looking.seen == [set(CAMERA_NAMES)] * 3 and looked["render_s"] > 0
     unseen = run_episode(env, blind, spec, "dual_panda")
     assert blind.seen == [set()] * 3 and unseen["render_s"] == 0.0
+
+
+def test_a_run_resumes_after_the_harness_gained_an_agent_argument_left_at_its_default():
+    from evaluation.running.resume import same_setting
+
+    stored = {"checkpoint": "ckpt", "num_steps": None}
+    assert same_setting("agent_kwargs", stored, {**stored, "sample_shift": None})
+    assert not same_setting("agent_kwargs", stored, {**stored, "sample_shift": 1.0})  # another grid: another run
+    assert not same_setting("agent_kwargs", stored, {"checkpoint": "ckpt"})  # an argument gone
+    assert not same_setting("seeds", 10, 20)
