@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import torch
 
 from motus.images import resize
 
@@ -66,6 +67,7 @@ class MotusPolicy:
             raise ValueError(f"execute must be in 1..{cfg.action_chunk_size} (the chunk size), got {execute}")
         self.num_steps = num_steps
         self.predict_video = predict_video and mode == "joint"
+        self.cpu_threads = torch.get_num_threads()  # this process's share of the cores (the pool sets it per worker)
         self.identity = {
             "checkpoint": str(checkpoint),
             "config": cfg.name,
@@ -89,6 +91,11 @@ class MotusPolicy:
 
     def act_batch(self, episodes: list[MotusAgent], observations: list[dict]) -> list[np.ndarray]:
         """One chunk per episode, all in one model call."""
+        if self.runtime.device.type == "cpu":
+            # a batch of b requests from simulator workers means b workers are waiting, so b cores are free and
+            # the others simulate: more threads than that would fight them for cores (measured on 2 cores: one
+            # thread at batch 1 is faster than two while a worker renders)
+            torch.set_num_threads(max(1, min(len(episodes), self.cpu_threads)))
         images = np.stack([self.model_frame(o["images"]) for o in observations])
         states = np.stack([np.asarray(o["qpos"], dtype=np.float32) for o in observations])
         prediction = self.runtime.predict(

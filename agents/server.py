@@ -234,7 +234,12 @@ class PolicyServer:
         parent = os.getppid()
         batcher = asyncio.create_task(self.batcher())
         async with serve(
-            self.handle, host, port, process_request=self.process_request, max_size=max_message_bytes
+            self.handle,
+            host,
+            port,
+            process_request=self.process_request,
+            max_size=max_message_bytes,
+            compression=None,
         ) as server:
             bound = server.sockets[0].getsockname()[1]
             print(

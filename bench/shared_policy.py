@@ -143,6 +143,8 @@ def main() -> None:
     parser.add_argument("--tasks", default="click_bell")
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--modes", default=",".join(MODES), help="policy_process modes to run, in this order")
+    parser.add_argument("--repeats", type=int, default=1, help="rounds over the modes (alternating, for the noise)")
     parser.add_argument("--json", default=None, help="also write the figures to this file")
     parser.add_argument("overrides", nargs="*", help="more motus-eval key=value overrides")
     args = parser.parse_args()
@@ -152,7 +154,13 @@ def main() -> None:
 
             args.checkpoint = Path(scratch) / "tiny"
             main_init(["--config", "motus_tiny_aloha", "--output", str(args.checkpoint)])
-        rows = [measure(mode, args, Path(scratch) / "results") for mode in MODES]
+        rows = [
+            measure(mode, args, Path(scratch) / f"results-{round_}")
+            for round_ in range(args.repeats)
+            for mode in args.modes.split(",")
+        ]
+    if args.json:
+        Path(args.json).write_text(json.dumps({"workers": args.workers, "rows": rows}, indent=1))
     for row in rows:
         roles = ", ".join(f"{name} {mib:.0f}" for name, mib in row["peak_by_role_mib"].items())
         print(
@@ -160,14 +168,19 @@ def main() -> None:
             f"  policy {1000 * row['policy_s_per_chunk']:.0f} ms/chunk  peak PSS {row['peak_pss_mib']:.0f} MiB "
             f"({roles}; {row['processes']} processes)"
         )
-    copies, shared = rows
+    by_mode = {mode: [r for r in rows if r["mode"] == mode] for mode in MODES}
+    if not all(by_mode.values()):
+        return
+    keys = ("per_hour", "peak_pss_mib")
+    mean = {mode: {k: sum(r[k] for r in runs) / len(runs) for k in keys} for mode, runs in by_mode.items()}
+    shared, copies = mean["shared"], mean["per_worker"]
+    same = all(r["outcomes"] == rows[0]["outcomes"] for r in rows)
     print(
-        f"shared vs per-worker copies: memory {shared['peak_pss_mib'] / copies['peak_pss_mib']:.2f}x, "
-        f"episodes/hour {shared['per_hour'] / copies['per_hour']:.2f}x; "
-        f"same outcomes: {'yes' if shared['outcomes'] == copies['outcomes'] else 'NO'}"
+        f"shared vs per-worker copies (means of {args.repeats} round(s)): memory {shared['peak_pss_mib']:.0f} vs "
+        f"{copies['peak_pss_mib']:.0f} MiB ({shared['peak_pss_mib'] / copies['peak_pss_mib']:.2f}x), episodes/hour "
+        f"{shared['per_hour']:.0f} vs {copies['per_hour']:.0f} ({shared['per_hour'] / copies['per_hour']:.2f}x); "
+        f"same outcomes: {'yes' if same else 'NO'}"
     )
-    if args.json:
-        Path(args.json).write_text(json.dumps({"workers": args.workers, "rows": rows}, indent=1))
 
 
 if __name__ == "__main__":
