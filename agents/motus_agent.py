@@ -65,7 +65,7 @@ class MotusPolicy:
         self.execute = execute or cfg.action_chunk_size
         if not 1 <= self.execute <= cfg.action_chunk_size:
             raise ValueError(f"execute must be in 1..{cfg.action_chunk_size} (the chunk size), got {execute}")
-        self.num_steps = num_steps
+        self.num_steps = num_steps or self.preset.num_steps or cfg.scheduler.num_inference_steps
         self.predict_video = predict_video and mode == "joint"
         self.cpu_threads = torch.get_num_threads()  # this process's share of the cores (the pool sets it per worker)
         self.identity = {
@@ -74,7 +74,7 @@ class MotusPolicy:
             "preset": self.preset.name,
             "mode": mode,
             "execute": self.execute,
-            "num_steps": num_steps or cfg.scheduler.num_inference_steps,
+            "num_steps": self.num_steps,
             "sample_shift": self.runtime.model.schedule.sample_shift,
             "compile": compile,
         }

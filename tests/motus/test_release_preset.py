@@ -105,6 +105,7 @@ def test_agent_chooses_the_preset_from_the_checkpoint_layout(tiny_model, tmp_pat
     expected = RELEASE if layout == "released" else HARNESS
     assert policy.preset == expected and policy.identity["preset"] == expected.name
     assert policy.mode == ("joint" if layout == "released" else "vla")
+    assert policy.identity["num_steps"] == (10 if layout == "released" else 2)  # the harness's: the steps study
     seen = {}
     predict = policy.runtime.predict
 
