@@ -186,6 +186,8 @@ class PolicyServer:
         loop = asyncio.get_running_loop()
         while True:
             batch = [await self.queue.get()]
+            while len(batch) < self.max_batch and not self.queue.empty():  # what is waiting already, even at 0 ms
+                batch.append(self.queue.get_nowait())
             deadline = loop.time() + self.max_wait
             while len(batch) < self.max_batch and (remaining := deadline - loop.time()) > 0:
                 try:

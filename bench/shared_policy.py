@@ -112,7 +112,7 @@ def measure(mode: str, args: argparse.Namespace, out: Path) -> dict:
         mode,
         *args.overrides,
     ]
-    start = time.perf_counter()
+    start, started_at = time.perf_counter(), time.time()
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     sampler = MemorySampler(process.pid)
     sampler.start()
@@ -130,6 +130,8 @@ def measure(mode: str, args: argparse.Namespace, out: Path) -> dict:
         "wall_s": round(wall, 1),
         "per_hour": round(len(episodes) / wall * 3600, 1),
         "policy_s_per_chunk": round(sum(e["policy_s"] for e in episodes) / max(1, chunks), 4),
+        "first_episode_s": round(min(e["finished_at"] for e in episodes) - started_at, 1),
+        "last_episode_s": round(max(e["finished_at"] for e in episodes) - started_at, 1),
         "peak_pss_mib": round(sampler.peak_kib / 1024, 1),
         "peak_by_role_mib": {k: round(v / 1024, 1) for k, v in sorted(sampler.peak_roles.items())},
         "processes": len(sampler.processes),
@@ -165,6 +167,7 @@ def main() -> None:
         roles = ", ".join(f"{name} {mib:.0f}" for name, mib in row["peak_by_role_mib"].items())
         print(
             f"{row['mode']:10s}  {row['episodes']} episodes in {row['wall_s']:.0f} s = {row['per_hour']:.0f} episodes/h"
+            f" (first/last episode at {row['first_episode_s']:.0f}/{row['last_episode_s']:.0f} s)"
             f"  policy {1000 * row['policy_s_per_chunk']:.0f} ms/chunk  peak PSS {row['peak_pss_mib']:.0f} MiB "
             f"({roles}; {row['processes']} processes)"
         )
