@@ -1,9 +1,10 @@
-"""A plug-in agent that replays the expert and leaves a file named after the process that served each episode, so a
-test can tell where the policy ran (a simulator worker, or a shared policy process)."""
+"""A plug-in agent that replays the expert and leaves a file per episode, named after the process that served it and
+holding that process's program, so a test can tell where the policy ran (a simulator worker, or a policy process)."""
 
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 from agents.expert import ExpertAgent
@@ -16,4 +17,4 @@ class PidRecordingAgent(ExpertAgent):
 
     def reset(self, *, task, instruction, seed, **context):
         super().reset(task=task, instruction=instruction, seed=seed, **context)
-        (self.record_dir / f"{os.getpid()}-{task}-{seed}").touch()
+        (self.record_dir / f"{os.getpid()}-{task}-{seed}").write_text(sys.argv[0])
