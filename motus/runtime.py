@@ -75,8 +75,11 @@ def batch_bucket(batch: int) -> int:
     return 1 << max(0, batch - 1).bit_length()
 
 
-def repeat_last(array: np.ndarray, extra: int) -> np.ndarray:
-    return np.concatenate([array, np.repeat(array[-1:], extra, axis=0)])
+def repeat_last(items: np.ndarray | list, extra: int) -> np.ndarray | list:
+    """``items`` with its last entry repeated ``extra`` more times (an array along its first axis, or a list)."""
+    if isinstance(items, list):
+        return items + items[-1:] * extra
+    return np.concatenate([items, np.repeat(items[-1:], extra, axis=0)])
 
 
 class MotusRuntime:
@@ -202,31 +205,33 @@ class MotusRuntime:
         batch = images.shape[0] if images.ndim == 4 else -1
         if len(instructions) != batch:
             raise InputShapeError(f"{len(instructions)} instructions for images of shape {tuple(images.shape)}")
-        if self.model.compiled and (extra := batch_bucket(batch) - batch):
-            # a compiled graph (a CUDA graph) per batch size: pad to a power of two by repeating the last sample,
-            # whose copies cost compute but change no other sample's answer (each has its own noise)
-            seeds = seed if isinstance(seed, (list, tuple)) or seed is None else [seed + i for i in range(batch)]
-            padded = self.predict(
-                repeat_last(images, extra),
-                [*instructions, *[instructions[-1]] * extra],
-                repeat_last(np.asarray(state), extra),
-                mode=mode,
-                num_steps=num_steps,
-                seed=None if seeds is None else [*seeds, *[seeds[-1]] * extra],
-                t5_embeddings=None if t5_embeddings is None else [*t5_embeddings, *[t5_embeddings[-1]] * extra],
-                decode_video=decode_video,
-                given_actions=None if given_actions is None else repeat_last(np.asarray(given_actions), extra),
-                given_frames=None if given_frames is None else repeat_last(np.asarray(given_frames), extra),
-            )
-            return padded.first(batch)
-        state_t = torch.as_tensor(np.asarray(state, dtype=np.float32))
-        self.model.check_state(state_t, batch)
-        generators = None
+        seeds = None
         if seed is not None:
             seeds = list(seed) if isinstance(seed, (list, tuple)) else [seed + i for i in range(batch)]
             if len(seeds) != batch:
                 raise InputShapeError(f"{len(seeds)} seeds for a batch of {batch}")
-            generators = [torch.Generator().manual_seed(int(s)) for s in seeds]
+        if self.model.compiled and (extra := batch_bucket(batch) - batch):
+            # a compiled graph (a CUDA graph) per batch size: pad to a power of two by repeating the last sample,
+            # whose copies cost compute but change no other sample's answer (each has its own noise)
+            def pad(items):
+                return None if items is None else repeat_last(items, extra)
+
+            padded = self.predict(
+                pad(images),
+                pad(list(instructions)),
+                pad(np.asarray(state)),
+                mode=mode,
+                num_steps=num_steps,
+                seed=pad(seeds),
+                t5_embeddings=pad(None if t5_embeddings is None else list(t5_embeddings)),
+                decode_video=decode_video,
+                given_actions=pad(None if given_actions is None else np.asarray(given_actions)),
+                given_frames=pad(None if given_frames is None else np.asarray(given_frames)),
+            )
+            return padded.first(batch)
+        state_t = torch.as_tensor(np.asarray(state, dtype=np.float32))
+        self.model.check_state(state_t, batch)
+        generators = None if seeds is None else [torch.Generator().manual_seed(int(s)) for s in seeds]
 
         start = time.perf_counter()
         condition = self.frames_to_tensor(images[:, None])

@@ -137,7 +137,7 @@ def main(argv: list[str] | None = None) -> int:
         f"run {plan.run_id}: {len(plan.tasks)} task(s) x {plan.seeds} seed(s) x {len(plan.domains)} domain(s), "
         f"agent {plan.agent}, {plan.workers} worker(s) -> {plan.run_dir}"
     )
-    if plan.agent == "motus":
+    if plan.policy is not None or plan.agent == "motus":  # where the model runs, and why
         print(f"policy: {plan.policy_note}")
     try:
         rows = task_rows(evaluate(plan))
