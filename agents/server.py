@@ -4,11 +4,12 @@ Protocols: ours by default, or RoboTwin's XPolicyLab with ``--protocol xpolicyla
 that RoboTwin's own evaluator calls any agent here; the batching, limits and token below apply to both).
 
 Our protocol (``motus_client/wire.py`` for the encoding): on connect the server sends ``metadata`` (action dim,
-embodiment, chunk size, camera names, image size, model identity); a client sends ``reset`` (task, instruction, seed,
-context) and then ``infer`` (the observation and the chunk index) and gets ``action`` (the chunk, with per-request
-timing); ``health`` works as a message and as ``GET /health``. Each connection is one episode stream with its own
-agent; agents made by ``fork`` share the loaded model, and agents with a batched ``act_batch`` are called once per
-batch of up to ``--max-batch`` requests gathered within ``--max-wait-ms``.
+embodiment, chunk size, camera names, image size, whether the agent uses images, model identity); a client sends
+``reset`` (task, instruction, seed, context) and then ``infer`` (the observation and the chunk index; no images for an
+agent that uses none) and gets ``action`` (the chunk, with per-request timing); ``health`` works as a message and as
+``GET /health``. Each connection is one episode stream with its own agent; agents made by ``fork`` share the loaded
+model, and agents with a batched ``act_batch`` are called once per batch of up to ``--max-batch`` requests gathered
+within ``--max-wait-ms``.
 
 Action width: a served model's own (its config's ``action_dim``); ``--embodiment`` names the robot the clients drive,
 so a model of another width is refused at start, and gives agents without a model (random, expert, replay) their
@@ -87,6 +88,8 @@ class PolicyServer:
         self.clients = 0
         self.served = 0
         policy = getattr(self.prototype, "policy", None)
+        # An agent that acts on joints alone (expert, replay, random) needs no camera: its clients render none.
+        self.uses_images = bool(getattr(self.prototype, "uses_images", True))
         self.metadata = {
             "type": "metadata",
             "agent": agent,
@@ -96,6 +99,7 @@ class PolicyServer:
             "chunk_size": int(getattr(policy, "execute", 0) or agent_kwargs.get("chunk_size", 16)),
             "cameras": list(CAMERA_NAMES),
             "image_size": list(IMAGE_SHAPE),
+            "uses_images": self.uses_images,
             "max_batch": self.max_batch,
         }
 
@@ -149,7 +153,8 @@ class PolicyServer:
         start = time.perf_counter()
         try:
             message = unpack(payload)
-            kind = validate_request(message, self.metadata["action_dim"], IMAGE_SHAPE, CAMERA_NAMES)
+            cameras = CAMERA_NAMES if self.uses_images else ()
+            kind = validate_request(message, self.metadata["action_dim"], IMAGE_SHAPE, cameras)
         except WireError as exc:
             return {"type": "error", "error": str(exc)}
         if kind == "health":

@@ -6,6 +6,8 @@ the run occupies) over motus-eval and every process it starts, sampled every 0.2
 each role's part at that moment (the orchestrator, the simulator workers, the policy processes).
 Throughput: episodes / wall time of the whole command (start-up and model loading included), and the mean policy
 time per chunk as the workers saw it (queueing and the round trip included when shared).
+CPU: the CPU seconds (user + system) of the whole process tree, and each role's part: on a machine with as many cores
+as workers, a mode that needs more CPU for the same episodes cannot be faster.
 Both runs must give the same outcomes (same seeds, same noise): the script says whether they do.
 Usage: python bench/shared_policy.py [--checkpoint DIR] [--tasks click_bell] [--seeds 10] [--workers 2] [--json F]
 Without --checkpoint an untrained motus_tiny_aloha is made (its episodes run to the step limit).
@@ -15,6 +17,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -24,6 +28,7 @@ from pathlib import Path
 
 MODES = ("per_worker", "shared")
 SAMPLE_S = 0.25
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def process_table() -> dict[int, tuple[int, str]]:
@@ -51,6 +56,15 @@ def pss_kib(pid: int) -> int:
     return 0
 
 
+def cpu_s(pid: int) -> float:
+    """User + system CPU seconds a process has used so far (0 when it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
 def role(command: str) -> str:
     if "agents.server" in command:
         return "policy"
@@ -60,12 +74,14 @@ def role(command: str) -> str:
 
 
 class MemorySampler(threading.Thread):
-    """The peak summed PSS of a process tree, and each role's share at that moment."""
+    """The peak summed PSS of a process tree, each role's share at that moment, and each process's CPU time as last
+    seen (a process's last quarter second before it exits is missed)."""
 
     def __init__(self, root: int):
         super().__init__(daemon=True)
         self.root, self.stop = root, threading.Event()
         self.peak_kib, self.peak_roles, self.processes = 0, {}, set()
+        self.cpu: dict[int, tuple[str, float]] = {}
 
     def run(self) -> None:
         while not self.stop.is_set():
@@ -83,6 +99,7 @@ class MemorySampler(threading.Thread):
                 roles[name] = roles.get(name, 0) + kib
                 if kib:
                     self.processes.add((pid, name))
+                    self.cpu[pid] = (name, cpu_s(pid))
             total = sum(roles.values())
             if total > self.peak_kib:
                 self.peak_kib, self.peak_roles = total, roles
@@ -112,14 +129,19 @@ def measure(mode: str, args: argparse.Namespace, out: Path) -> dict:
         mode,
         *args.overrides,
     ]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start, started_at = time.perf_counter(), time.time()
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     sampler = MemorySampler(process.pid)
     sampler.start()
     output, _ = process.communicate()
     wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     sampler.stop.set()
     sampler.join()
+    cpu_by_role: dict[str, float] = {}
+    for name, seconds in sampler.cpu.values():
+        cpu_by_role[name] = cpu_by_role.get(name, 0.0) + seconds
     if process.returncode != 0:
         raise SystemExit(f"motus-eval ({mode}) failed with exit code {process.returncode}:\n{output}")
     episodes = [json.loads(line) for line in (out / f"bench-{mode}" / "episodes.jsonl").read_text().splitlines()]
@@ -135,6 +157,8 @@ def measure(mode: str, args: argparse.Namespace, out: Path) -> dict:
         "peak_pss_mib": round(sampler.peak_kib / 1024, 1),
         "peak_by_role_mib": {k: round(v / 1024, 1) for k, v in sorted(sampler.peak_roles.items())},
         "processes": len(sampler.processes),
+        "cpu_s": round(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime, 1),
+        "cpu_s_by_role": {k: round(v, 1) for k, v in sorted(cpu_by_role.items())},
         "outcomes": sorted((e["task"], e["seed"], e["success"], e["steps"]) for e in episodes),
     }
 
@@ -165,11 +189,12 @@ def main() -> None:
         Path(args.json).write_text(json.dumps({"workers": args.workers, "rows": rows}, indent=1))
     for row in rows:
         roles = ", ".join(f"{name} {mib:.0f}" for name, mib in row["peak_by_role_mib"].items())
+        cpus = ", ".join(f"{name} {seconds:.0f}" for name, seconds in row["cpu_s_by_role"].items())
         print(
             f"{row['mode']:10s}  {row['episodes']} episodes in {row['wall_s']:.0f} s = {row['per_hour']:.0f} episodes/h"
             f" (first/last episode at {row['first_episode_s']:.0f}/{row['last_episode_s']:.0f} s)"
             f"  policy {1000 * row['policy_s_per_chunk']:.0f} ms/chunk  peak PSS {row['peak_pss_mib']:.0f} MiB "
-            f"({roles}; {row['processes']} processes)"
+            f"({roles}; {row['processes']} processes)  CPU {row['cpu_s']:.0f} s ({cpus})"
         )
     by_mode = {mode: [r for r in rows if r["mode"] == mode] for mode in MODES}
     if not all(by_mode.values()):

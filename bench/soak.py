@@ -40,18 +40,24 @@ class SoakResult:
     items: int
     seconds: float
 
-    def per_worker(self, warmup_s: float) -> dict[int, dict[str, float]]:
-        """Per worker: peak after warm-up, and the mean of the first and last quarter of the later samples."""
+    def per_worker(self, warmup_s: float = 0.0, warmup_items: int = 0) -> dict[int, dict[str, float]]:
+        """Per worker: peak after warm-up (the first ``warmup_s`` seconds and the worker's first ``warmup_items``
+        samples), and the mean of the first and last quarter of the later samples."""
         figures = {}
         for pid, samples in self.samples.items():
-            steady = [rss for t, rss in samples if t >= warmup_s] or [samples[-1][1]]
+            steady = [rss for n, (t, rss) in enumerate(samples) if t >= warmup_s and n >= warmup_items]
+            steady = steady or [samples[-1][1]]
             quarter = max(1, len(steady) // 4)
             first, last = statistics.mean(steady[:quarter]), statistics.mean(steady[-quarter:])
             figures[pid] = {"peak_mb": max(steady), "first_mb": first, "last_mb": last, "growth": last / first - 1}
         return figures
 
 
-def soak(tasks: list[str], domains: list[str], workers: int, seconds: float, cache_size: int) -> SoakResult:
+def soak(
+    tasks: list[str], domains: list[str], workers: int, seconds: float, cache_size: int, max_items: int | None = None
+) -> SoakResult:
+    """Cycle the environments until ``seconds`` pass or ``max_items`` resets are done, whichever comes first; a test
+    bounds the count, so what it checks does not depend on how fast the machine is."""
     from workers.pool import WorkerPool
     from workers.runner import WorkerConfig, WorkItem
 
@@ -61,8 +67,9 @@ def soak(tasks: list[str], domains: list[str], workers: int, seconds: float, cac
     count = 0
     with WorkerPool(config, workers, timeout_s=600) as pool:
         start = time.monotonic()
-        while time.monotonic() - start < seconds:
-            batch = [WorkItem(count + n, "soak", *next(keys), seed=100000 + count + n) for n in range(workers * 4)]
+        while time.monotonic() - start < seconds and (max_items is None or count < max_items):
+            size = workers * 4 if max_items is None else min(workers * 4, max_items - count)
+            batch = [WorkItem(count + n, "soak", *next(keys), seed=100000 + count + n) for n in range(size)]
             for _, result in pool.run(batch):
                 if "rss_mb" not in result:
                     raise RuntimeError(f"soak item failed: {result}")

@@ -266,3 +266,18 @@ def test_a_served_agent_acts_for_the_served_embodiment(tmp_path):
         r"embodiment dual_panda takes 16-D actions \[left 7 joints",
     ):
         evaluate("dual_panda")
+
+
+def test_a_served_agent_that_acts_on_joints_alone_is_sent_no_images(motus_server):
+    """The server says whether its agent looks: clients of a blind one (random, expert, replay) render and send no
+    camera, while a model that looks refuses an observation without its images."""
+    blind = RemoteAgent(start_server(PolicyServer("random", {}, max_wait_ms=1)), retries=0)
+    assert blind.uses_images is False  # known before the first episode: the runner decides what to render on it
+    blind.reset(task="click_bell", instruction="x", seed=1)
+    assert blind.act({**observation(0, action_dim=14), "images": {}}).shape == (16, 14)  # the default robot's width
+    joints_only = {**observation(0), "images": {}}
+    looking = RemoteAgent(motus_server, retries=0)
+    assert looking.uses_images is True
+    looking.reset(task="click_bell", instruction="press the bell", seed=1)
+    with pytest.raises(AgentError, match="infer.obs.images request lacks 'head'"):
+        looking.act(joints_only)

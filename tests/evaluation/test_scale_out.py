@@ -152,7 +152,8 @@ def alive(pid: int) -> bool:
 
 def test_workers_share_one_policy_process_per_device(workspace, protocol):
     """Two "devices" (two CPU processes) for two workers: each worker talks to its own policy process, the agent runs
-    there and never in a worker, the expert's episodes all succeed, and the processes are gone when the run ends."""
+    there and never in a worker, the expert's episodes all succeed without a rendered camera (the served agent acts
+    on joints alone), and the processes are gone when the run ends."""
     records = workspace / "pids-shared"
     records.mkdir()
     episodes = run(
@@ -168,6 +169,7 @@ def test_workers_share_one_policy_process_per_device(workspace, protocol):
         "cpu,cpu",
     )
     assert len(episodes) == 4 and all(e["success"] and e["error"] is None for e in episodes)
+    assert all(e["render_s"] == 0 for e in episodes)  # the served expert looks at no camera: none was rendered
     served = served_by(records)
     assert sum(served.values()) == 4 and len(served) == 2  # both processes served (worker i -> process i mod 2)
     programs = {marker.read_text() for marker in records.iterdir()}

@@ -100,6 +100,16 @@ class RemoteAgent:
         self._exchange({"type": "health"})
         return dict(self.metadata)
 
+    @property
+    def uses_images(self) -> bool:
+        """Whether the served agent looks at the cameras (the server says so on connect): for one that acts on joints
+        alone (an expert, a replay), the episode renders no camera and ``act`` sends none. A server that cannot be
+        reached yet counts as looking; the episode's reset then reports it."""
+        if not self.metadata:
+            with contextlib.suppress(AgentError, AgentUnavailable):
+                self.probe()
+        return bool(self.metadata.get("uses_images", True))
+
     # ----- Agent protocol -----
     def reset(self, *, task: str, instruction: str, seed: int, **context: Any) -> None:
         plain = {k: v for k, v in context.items() if isinstance(v, (str, int, float, bool)) or v is None}
@@ -112,7 +122,7 @@ class RemoteAgent:
             "type": "infer",
             "chunk_index": self.chunk_index,
             "obs": {
-                "images": {name: np.asarray(image, dtype=np.uint8) for name, image in obs["images"].items()},
+                "images": {name: np.asarray(image, dtype=np.uint8) for name, image in obs.get("images", {}).items()},
                 "qpos": np.asarray(obs["qpos"], dtype=np.float32),
                 "endpose": np.asarray(obs.get("endpose", np.zeros(16)), dtype=np.float32),
             },
