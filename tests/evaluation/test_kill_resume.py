@@ -50,12 +50,18 @@ def resume_and_check(run_id: str, ledger: Path, common: list[str]) -> list[dict]
 
 def test_sigkill_then_resume_loses_and_duplicates_nothing(tmp_path, protocol):
     process, ledger, common = start_run(tmp_path, "killed", protocol)
-    delay = random.Random().uniform(0.0, 3.0)  # a random moment while episodes are running and being written
+    # A random moment while episodes are running and being written: once a random number of them is in the ledger
+    # (a replayed expert episode takes well under a second, so a clock alone could miss the run), plus a random delay
+    # shorter than an episode, so the kill may land in the middle of a ledger write.
+    rng = random.Random()
+    wanted, delay = rng.randint(1, len(TASKS) * SEEDS - 3), rng.uniform(0.0, 0.2)
+    while len(ledger.read_text().splitlines()) < wanted and process.poll() is None:
+        time.sleep(0.005)
     time.sleep(delay)
     os.killpg(process.pid, signal.SIGKILL)
     process.communicate()
     before = len(read_episodes(ledger))
-    print(f"killed {delay:.2f} s after the first episode, with {before} of {len(TASKS) * SEEDS} in the ledger")
+    print(f"killed {delay:.2f} s after episode {wanted}, with {before} of {len(TASKS) * SEEDS} in the ledger")
     assert before < len(TASKS) * SEEDS
     episodes = resume_and_check("killed", ledger, common)
     assert all(e["success"] for e in episodes)
