@@ -9,7 +9,8 @@ embodiment, chunk size, camera names, image size, whether the agent uses images,
 agent that uses none) and gets ``action`` (the chunk, with per-request timing); ``health`` works as a message and as
 ``GET /health``. Each connection is one episode stream with its own agent; agents made by ``fork`` share the loaded
 model, and agents with a batched ``act_batch`` are called once per batch of up to ``--max-batch`` requests gathered
-within ``--max-wait-ms``.
+within ``--max-wait-ms``; an agent's ``parallel_calls`` (a model on a CPU: one per core) says how many such calls may
+run at once, each in its own thread.
 
 Action width: a served model's own (its config's ``action_dim``); ``--embodiment`` names the robot the clients drive,
 so a model of another width is refused at start, and gives agents without a model (random, expert, replay) their
@@ -82,7 +83,9 @@ class PolicyServer:
         self.prototype = make_agent(agent, **agent_kwargs)  # load once (a model), before accepting anyone
         self.max_batch, self.max_wait = max(1, max_batch), max_wait_ms / 1000
         self.token = token
-        self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="policy")  # one model call at a time
+        # model calls that may run at once: what the agent says it can take (a model on a CPU: one per core), else 1
+        self.lanes = max(1, int(getattr(self.prototype, "parallel_calls", 1)))
+        self.executor = ThreadPoolExecutor(max_workers=self.lanes, thread_name_prefix="policy")
         self.queue: asyncio.Queue[Pending] = asyncio.Queue()
         self.started = time.time()
         self.clients = 0
@@ -101,6 +104,7 @@ class PolicyServer:
             "image_size": list(IMAGE_SHAPE),
             "uses_images": self.uses_images,
             "max_batch": self.max_batch,
+            "parallel_calls": self.lanes,
         }
 
     # ----- connection handling -----
@@ -188,8 +192,13 @@ class PolicyServer:
 
     # ----- batching -----
     async def batcher(self) -> None:
+        """Gathers a batch once a model call may start (up to ``lanes`` run at once), so requests that arrive while
+        every lane is busy join one batch."""
         loop = asyncio.get_running_loop()
+        lanes = asyncio.Semaphore(self.lanes)
+        calls: set[asyncio.Task] = set()
         while True:
+            await lanes.acquire()
             batch = [await self.queue.get()]
             while len(batch) < self.max_batch and not self.queue.empty():  # what is waiting already, even at 0 ms
                 batch.append(self.queue.get_nowait())
@@ -199,19 +208,29 @@ class PolicyServer:
                     batch.append(await asyncio.wait_for(self.queue.get(), remaining))
                 except TimeoutError:
                     break
+            call = asyncio.create_task(self.call(batch, lanes))
+            calls.add(call)  # the loop keeps only weak references to tasks
+            call.add_done_callback(calls.discard)
+
+    async def call(self, batch: list[Pending], lanes: asyncio.Semaphore) -> None:
+        """One model call for ``batch`` in a free lane; each request's future gets its chunk or its error."""
+        loop = asyncio.get_running_loop()
+        try:
             started = time.perf_counter()
             outcomes = await loop.run_in_executor(self.executor, self.act, batch)
             infer_ms = 1000 * (time.perf_counter() - started)
-            for pending, outcome in zip(batch, outcomes, strict=True):
-                if pending.future.done():
-                    continue
-                if isinstance(outcome, Exception):
-                    pending.future.set_exception(outcome)
-                else:
-                    queue_ms = 1000 * (started - pending.received)
-                    pending.future.set_result(
-                        (outcome, {"queue_ms": queue_ms, "infer_ms": infer_ms, "batch_size": len(batch)})
-                    )
+        finally:
+            lanes.release()
+        for pending, outcome in zip(batch, outcomes, strict=True):
+            if pending.future.done():
+                continue
+            if isinstance(outcome, Exception):
+                pending.future.set_exception(outcome)
+            else:
+                queue_ms = 1000 * (started - pending.received)
+                pending.future.set_result(
+                    (outcome, {"queue_ms": queue_ms, "infer_ms": infer_ms, "batch_size": len(batch)})
+                )
 
     @staticmethod
     def act(batch: list[Pending]) -> list[Any]:
@@ -251,7 +270,8 @@ class PolicyServer:
             bound = server.sockets[0].getsockname()[1]
             print(
                 f"motus-serve: {self.spec} on ws://{host}:{bound} ({self.protocol} protocol, "
-                f"max batch {self.max_batch}, max wait {1000 * self.max_wait:.0f} ms)",
+                f"max batch {self.max_batch}, max wait {1000 * self.max_wait:.0f} ms, "
+                f"{self.lanes} model call(s) at once)",
                 flush=True,
             )
             if ready is not None:

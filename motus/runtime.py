@@ -8,6 +8,7 @@ predicted frames are VAE-decoded only when asked for.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -89,6 +90,9 @@ class MotusRuntime:
         self.vae = vae
         self.processor = processor
         self.text_encoder = text_encoder
+        # predict may run in several threads at once (a policy server's parallel calls); Hugging Face fast tokenizers
+        # may not be called from two threads at once ("Already borrowed"), so the prompts are built one at a time
+        self.tokenizing = threading.Lock()
         self.use_preset(get_preset(self.config.preset))  # what the model was trained with; the agent may choose
 
     def use_preset(self, preset: InputPreset) -> None:
@@ -248,8 +252,10 @@ class MotusRuntime:
         timings["encode_s"] = time.perf_counter() - start
 
         start = time.perf_counter()
-        context = self.text_context(instructions, t5_embeddings)
-        chunk = self.model.chunk_context(self.processor(list(images), instructions), context)
+        with self.tokenizing:
+            context = self.text_context(instructions, t5_embeddings)
+            vlm_inputs = self.processor(list(images), instructions)
+        chunk = self.model.chunk_context(vlm_inputs, context)
         timings["condition_s"] = time.perf_counter() - start
 
         start = time.perf_counter()

@@ -4,12 +4,33 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 
 import numpy as np
 import torch
 
 from agents.server import PolicyServer
 from conventions import CAMERA_NAMES
+
+
+class TimedAgent:
+    """A served agent that takes ``seconds`` per chunk and notes when each call ran (in ``calls``, shared by the
+    server's per-connection copies); it says it takes ``parallel_calls`` model calls at once."""
+
+    uses_images = False
+    calls: list[tuple[float, float]] = []
+
+    def __init__(self, seconds: float = 0.5, parallel_calls: int = 1, action_dim: int = 14):
+        self.seconds, self.parallel_calls, self.action_dim = seconds, parallel_calls, action_dim
+
+    def reset(self, *, task, instruction, seed, **context) -> None:
+        pass
+
+    def act(self, obs) -> np.ndarray:
+        start = time.monotonic()
+        time.sleep(self.seconds)
+        TimedAgent.calls.append((start, time.monotonic()))
+        return np.zeros((16, self.action_dim), np.float32)
 
 
 def start_server(server: PolicyServer, max_bytes: int = 16 * 2**20) -> str:

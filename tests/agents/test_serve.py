@@ -26,7 +26,7 @@ from evaluation.running.protocol import ExpertActionCache
 from motus.mot import mot_layer
 from motus_client.remote import RemoteAgent
 from motus_client.wire import pack, unpack
-from tests.agents.serving import observation, start_server, tiny_checkpoint_in
+from tests.agents.serving import TimedAgent, observation, start_server, tiny_checkpoint_in
 
 
 @pytest.fixture(scope="module")
@@ -86,6 +86,31 @@ def guarded_server():
     """A random-policy server that needs a token and accepts messages of at most 100 kB."""
     server = PolicyServer("random", {}, token="s3cret", max_wait_ms=1)
     return start_server(server, max_bytes=100_000)
+
+
+@pytest.mark.parametrize("parallel_calls", [1, 2])
+def test_model_calls_run_at_once_when_the_agent_takes_them(parallel_calls):
+    """Two clients' requests, one call each (max batch 1): a second call starts before the first ends only when the
+    agent says it takes two at once (a model on a CPU: one per core), and never otherwise."""
+    TimedAgent.calls.clear()
+    options = {"seconds": 0.5, "parallel_calls": parallel_calls}
+    server = start_server(PolicyServer("tests.agents.serving:TimedAgent", options, max_batch=1, max_wait_ms=0))
+    assert RemoteAgent(server).probe()["parallel_calls"] == parallel_calls
+    barrier = threading.Barrier(2)
+
+    def client() -> None:
+        remote = RemoteAgent(server, retries=0)
+        remote.reset(task="click_bell", instruction="x", seed=1)
+        barrier.wait()
+        remote.act({**observation(0, action_dim=14), "images": {}})
+
+    threads = [threading.Thread(target=client) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    first, second = sorted(TimedAgent.calls)
+    assert (second[0] < first[1]) == (parallel_calls == 2)
 
 
 def test_token_is_enforced(guarded_server):
