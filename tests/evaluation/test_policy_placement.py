@@ -67,3 +67,22 @@ def test_workers_spread_over_the_processes_by_index():
     servers = ["ws://a", "ws://b", "ws://c"]
     assert [worker_server(servers, i) for i in range(7)] == ["ws://a", "ws://b", "ws://c"] * 2 + ["ws://a"]
     assert worker_server("ws://given", 5) == "ws://given"  # --server: one address for everyone
+
+
+def test_policy_processes_stop_at_once_in_a_run_that_ignores_ctrl_c(tmp_path):
+    """A run started in the background (nohup, CI, a script) hands its children an ignored SIGINT: the policy
+    processes must still stop when the run ends, by SIGTERM, rather than sit out the grace period and be killed."""
+    import signal
+
+    from evaluation.running.policy_processes import PolicyProcesses, SharedPolicy
+
+    shared = SharedPolicy(devices=("cpu",), max_batch=1, max_wait_ms=0, start_timeout_s=120)
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # inherited by the processes started below
+    try:
+        with PolicyProcesses(shared, "random", {}, None, tmp_path) as processes:
+            processes.wait_ready()
+            (policy,) = processes.processes
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    assert policy.process.returncode == -signal.SIGTERM  # stopped by the request, not killed after the grace period
+    assert not policy.ready_path.exists()
