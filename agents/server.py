@@ -193,7 +193,9 @@ class PolicyServer:
     # ----- batching -----
     async def batcher(self) -> None:
         """Gathers a batch once a model call may start (up to ``lanes`` run at once), so requests that arrive while
-        every lane is busy join one batch."""
+        every lane is busy join one batch. A batch waits up to ``max_wait`` for more requests only when it takes the
+        last free lane: while another lane is free, waiting would leave a core idle for nothing (on 2 cores, a batch of
+        two on one thread took 66 ms, two calls at once 60 ms)."""
         loop = asyncio.get_running_loop()
         lanes = asyncio.Semaphore(self.lanes)
         calls: set[asyncio.Task] = set()
@@ -202,7 +204,7 @@ class PolicyServer:
             batch = [await self.queue.get()]
             while len(batch) < self.max_batch and not self.queue.empty():  # what is waiting already, even at 0 ms
                 batch.append(self.queue.get_nowait())
-            deadline = loop.time() + self.max_wait
+            deadline = loop.time() + (self.max_wait if lanes.locked() else 0.0)
             while len(batch) < self.max_batch and (remaining := deadline - loop.time()) > 0:
                 try:
                     batch.append(await asyncio.wait_for(self.queue.get(), remaining))

@@ -113,6 +113,18 @@ def test_model_calls_run_at_once_when_the_agent_takes_them(parallel_calls):
     assert (second[0] < first[1]) == (parallel_calls == 2)
 
 
+@pytest.mark.parametrize(("parallel_calls", "waits"), [(2, False), (1, True)])
+def test_a_request_waits_for_company_only_when_it_takes_the_last_free_lane(parallel_calls, waits):
+    """Alone, a request starts at once while another lane stays free; in the last free lane it waits up to the max
+    wait for others to batch with."""
+    options = {"seconds": 0.0, "parallel_calls": parallel_calls}
+    server = start_server(PolicyServer("tests.agents.serving:TimedAgent", options, max_batch=2, max_wait_ms=1000))
+    remote = RemoteAgent(server, retries=0)
+    remote.reset(task="click_bell", instruction="x", seed=1)
+    remote.act({**observation(0, action_dim=14), "images": {}})
+    assert (remote.last_timing["queue_ms"] > 900) == waits
+
+
 def test_token_is_enforced(guarded_server):
     with pytest.raises(AgentError, match="HTTP 401"):
         RemoteAgent(guarded_server, retries=0).probe()
