@@ -90,6 +90,7 @@ class PolicyServer:
         self.started = time.time()
         self.clients = 0
         self.served = 0
+        self.answering = 0  # requests in a model call now
         policy = getattr(self.prototype, "policy", None)
         # An agent that acts on joints alone (expert, replay, random) needs no camera: its clients render none.
         self.uses_images = bool(getattr(self.prototype, "uses_images", True))
@@ -194,8 +195,9 @@ class PolicyServer:
     async def batcher(self) -> None:
         """Gathers a batch once a model call may start (up to ``lanes`` run at once), so requests that arrive while
         every lane is busy join one batch. A batch waits up to ``max_wait`` for more requests only when it takes the
-        last free lane: while another lane is free, waiting would leave a core idle for nothing (on 2 cores, a batch of
-        two on one thread took 66 ms, two calls at once 60 ms)."""
+        last free lane and some client could still send one (each connection has at most one request in flight):
+        while another lane is free, or every client is already being answered, waiting leaves a core idle for nothing
+        (on 2 cores, a batch of two on one thread took 66 ms, two calls at once 60 ms)."""
         loop = asyncio.get_running_loop()
         lanes = asyncio.Semaphore(self.lanes)
         calls: set[asyncio.Task] = set()
@@ -204,7 +206,8 @@ class PolicyServer:
             batch = [await self.queue.get()]
             while len(batch) < self.max_batch and not self.queue.empty():  # what is waiting already, even at 0 ms
                 batch.append(self.queue.get_nowait())
-            deadline = loop.time() + (self.max_wait if lanes.locked() else 0.0)
+            others_may_send = self.clients > self.answering + len(batch)
+            deadline = loop.time() + (self.max_wait if lanes.locked() and others_may_send else 0.0)
             while len(batch) < self.max_batch and (remaining := deadline - loop.time()) > 0:
                 try:
                     batch.append(await asyncio.wait_for(self.queue.get(), remaining))
@@ -217,11 +220,13 @@ class PolicyServer:
     async def call(self, batch: list[Pending], lanes: asyncio.Semaphore) -> None:
         """One model call for ``batch`` in a free lane; each request's future gets its chunk or its error."""
         loop = asyncio.get_running_loop()
+        self.answering += len(batch)
         try:
             started = time.perf_counter()
             outcomes = await loop.run_in_executor(self.executor, self.act, batch)
             infer_ms = 1000 * (time.perf_counter() - started)
         finally:
+            self.answering -= len(batch)
             lanes.release()
         for pending, outcome in zip(batch, outcomes, strict=True):
             if pending.future.done():

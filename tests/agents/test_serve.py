@@ -113,12 +113,17 @@ def test_model_calls_run_at_once_when_the_agent_takes_them(parallel_calls):
     assert (second[0] < first[1]) == (parallel_calls == 2)
 
 
-@pytest.mark.parametrize(("parallel_calls", "waits"), [(2, False), (1, True)])
-def test_a_request_waits_for_company_only_when_it_takes_the_last_free_lane(parallel_calls, waits):
-    """Alone, a request starts at once while another lane stays free; in the last free lane it waits up to the max
-    wait for others to batch with."""
+@pytest.mark.parametrize(("parallel_calls", "idle_clients", "waits"), [(2, 1, False), (1, 1, True), (1, 0, False)])
+def test_a_request_waits_for_company_only_in_the_last_free_lane_and_while_others_could_send(
+    parallel_calls, idle_clients, waits
+):
+    """A request starts at once while another lane stays free, or when no other client could send one to batch
+    with; in the last free lane, with an idle client connected, it waits up to the max wait for company."""
     options = {"seconds": 0.0, "parallel_calls": parallel_calls}
     server = start_server(PolicyServer("tests.agents.serving:TimedAgent", options, max_batch=2, max_wait_ms=1000))
+    idle = [RemoteAgent(server, retries=0) for _ in range(idle_clients)]
+    for client in idle:
+        client.reset(task="click_bell", instruction="x", seed=2)  # connected, then silent
     remote = RemoteAgent(server, retries=0)
     remote.reset(task="click_bell", instruction="x", seed=1)
     remote.act({**observation(0, action_dim=14), "images": {}})
