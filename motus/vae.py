@@ -2,12 +2,19 @@
 
 Frames go in as [B, 3, T, H, W] in [-1, 1]; latents come out normalised with the VAE's latent mean/std, the space
 the video expert is trained in. Decoding is separate so callers pay for it only when they want pictures.
+
+diffusers' ``AutoencoderKLWan`` keeps its causal convolutions' frame caches on the instance during a call, so two
+threads encoding at once (a policy server's parallel calls) would read each other's caches: calls take a lock.
 """
 
 from __future__ import annotations
 
+import threading
+
 import torch
 from torch import nn
+
+_ONE_CALL_AT_A_TIME = threading.Lock()  # process-wide: a lock attribute would keep the module from being copied
 
 
 class VideoVAE(nn.Module):
@@ -37,11 +44,13 @@ class VideoVAE(nn.Module):
     @torch.no_grad()
     def encode(self, frames: torch.Tensor) -> torch.Tensor:
         dtype = next(self.vae.parameters()).dtype
-        latents = self.vae.encode(frames.to(dtype)).latent_dist.mode().float()
+        with _ONE_CALL_AT_A_TIME:
+            latents = self.vae.encode(frames.to(dtype)).latent_dist.mode().float()
         return (latents - self.mean) / self.std
 
     @torch.no_grad()
     def decode(self, latents: torch.Tensor) -> torch.Tensor:
         dtype = next(self.vae.parameters()).dtype
-        frames = self.vae.decode((latents.float() * self.std + self.mean).to(dtype)).sample
+        with _ONE_CALL_AT_A_TIME:
+            frames = self.vae.decode((latents.float() * self.std + self.mean).to(dtype)).sample
         return frames.float().clamp(-1, 1)

@@ -323,3 +323,38 @@ def test_a_served_agent_that_acts_on_joints_alone_is_sent_no_images(motus_server
     looking.reset(task="click_bell", instruction="press the bell", seed=1)
     with pytest.raises(AgentError, match="infer.obs.images request lacks 'head'"):
         looking.act(joints_only)
+
+
+def test_model_calls_in_two_threads_at_once_answer_as_one_at_a_time(tiny_checkpoint):
+    """A policy server's parallel calls share one loaded model: calls running at once (over and over, so that they
+    overlap everywhere) must give each episode the chunk it gets alone."""
+    first = MotusAgent(str(tiny_checkpoint), device="cpu")
+    agents = [first, first.fork()]
+    observations = [observation(20), observation(21)]
+
+    def chunks() -> list[np.ndarray]:
+        for index, agent in enumerate(agents):
+            agent.reset(task="click_bell", instruction=f"press bell {index}", seed=100000 + index)
+        return [agent.act(obs) for agent, obs in zip(agents, observations, strict=True)]
+
+    alone = chunks()
+    for _ in range(6):
+        for index, agent in enumerate(agents):
+            agent.reset(task="click_bell", instruction=f"press bell {index}", seed=100000 + index)
+        together: dict[int, np.ndarray] = {}
+        barrier = threading.Barrier(2)
+        threads = [
+            threading.Thread(target=act_after, args=(barrier, agents[index], observations[index], together, index))
+            for index in range(2)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+        for index in range(2):
+            np.testing.assert_array_equal(together[index], alone[index])
+
+
+def act_after(barrier: threading.Barrier, agent, obs: dict, answers: dict, key: int) -> None:
+    barrier.wait()
+    answers[key] = agent.act(obs)
