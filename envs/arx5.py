@@ -7,7 +7,7 @@ fingers as one mesh. The conversion cuts the two fingers out and puts them on pr
 link6's x axis, uses convex hulls of the visual meshes for collision (robosuite's collision geoms are rough boxes) and
 computes the SRDF's self-collision pairs with mplib. The visual meshes are decimated to at most ``VISUAL_FACES``
 triangles each (quadric decimation; the hulls come from the full meshes, so physics is unchanged): robosuite's STLs
-hold ~270k triangles per arm, and a software rasteriser spent ~290 ms on three cameras against ~110 ms after, for
+hold ~270k triangles per arm, and a software rasteriser spent ~290 ms on three cameras against ~80-100 ms after, for
 images that differ by less than 0.1 grey level on average. It runs once at set-up (~25 s); bump
 ``CONVERTER_VERSION`` when the output changes, so caches built by older code are rebuilt instead of reused.
 """

@@ -103,7 +103,7 @@ class RemoteAgent:
     @property
     def uses_images(self) -> bool:
         """Whether the served agent looks at the cameras (the server says so on connect): for one that acts on joints
-        alone (an expert, a replay), the episode renders no camera and ``act`` sends none. A server that cannot be
+        alone (an expert, a replay), the episode renders no camera, so ``act`` sends none. A server that cannot be
         reached yet counts as looking; the episode's reset then reports it."""
         if not self.metadata:
             with contextlib.suppress(AgentError, AgentUnavailable):
