@@ -100,8 +100,8 @@ class MotusPolicy:
 
     def act_batch(self, episodes: list[MotusAgent], observations: list[dict]) -> list[np.ndarray]:
         """One chunk per episode, all in one model call."""
-        if self.runtime.device.type == "cpu":
-            torch.set_num_threads(1)  # one core per call; a server runs ``parallel_calls`` of them at once
+        if self.runtime.device.type == "cpu" and torch.get_num_threads() != 1:
+            torch.set_num_threads(1)  # one core per call (once per thread); a server runs ``parallel_calls`` at once
         images = np.stack([self.model_frame(o["images"]) for o in observations])
         states = np.stack([np.asarray(o["qpos"], dtype=np.float32) for o in observations])
         prediction = self.runtime.predict(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -76,11 +77,12 @@ def batch_bucket(batch: int) -> int:
     return 1 << max(0, batch - 1).bit_length()
 
 
-def repeat_last(items: np.ndarray | list, extra: int) -> np.ndarray | list:
-    """``items`` with its last entry repeated ``extra`` more times (an array along its first axis, or a list)."""
-    if isinstance(items, list):
-        return items + items[-1:] * extra
-    return np.concatenate([items, np.repeat(items[-1:], extra, axis=0)])
+def repeat_last(items: np.ndarray | Sequence, extra: int) -> np.ndarray | list:
+    """``items`` with its last entry repeated ``extra`` more times (an array along its first axis; any other sequence
+    as a list)."""
+    if isinstance(items, np.ndarray):
+        return np.concatenate([items, np.repeat(items[-1:], extra, axis=0)])
+    return [*items, *[items[-1]] * extra]
 
 
 class MotusRuntime:
@@ -222,12 +224,12 @@ class MotusRuntime:
 
             padded = self.predict(
                 pad(images),
-                pad(list(instructions)),
+                pad(instructions),
                 pad(np.asarray(state)),
                 mode=mode,
                 num_steps=num_steps,
                 seed=pad(seeds),
-                t5_embeddings=pad(None if t5_embeddings is None else list(t5_embeddings)),
+                t5_embeddings=pad(t5_embeddings),
                 decode_video=decode_video,
                 given_actions=pad(None if given_actions is None else np.asarray(given_actions)),
                 given_frames=pad(None if given_frames is None else np.asarray(given_frames)),
