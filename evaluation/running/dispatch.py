@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from tqdm import tqdm
@@ -42,13 +43,10 @@ def episode_record(plan: EvalPlan, item: WorkItem, result: dict[str, Any]) -> di
     return record
 
 
-def run_episodes(pool, plan: EvalPlan, ledger: RunLedger, check: Callable[[], None] = lambda: None) -> None:
-    """Every episode of the plan not yet in the ledger; ``check`` runs after each (it raises to stop the run)."""
-    finished = ledger.finished()
-    seeds = plan.protocol_seeds
-    total = sum(len(s) for s in seeds.values())
+def episode_items(plan: EvalPlan, finished: set[tuple[str, str, int]]) -> list[WorkItem]:
+    """The plan's episodes not yet in the ledger, in the plan's order."""
     items = []
-    for (task, domain), entries in seeds.items():
+    for (task, domain), entries in plan.protocol_seeds.items():
         for episode, entry in enumerate(entries):
             if (task, domain, entry["seed"]) not in finished:
                 items.append(
@@ -63,6 +61,22 @@ def run_episodes(pool, plan: EvalPlan, ledger: RunLedger, check: Callable[[], No
                         instruction=entry.get("instruction"),
                     )
                 )
+    return items
+
+
+def warm_workers(pool, items: list[WorkItem]) -> list[tuple[WorkItem, dict[str, Any]]]:
+    """Each worker builds and resets the environment of one of the first episodes while the policy processes load,
+    instead of after (a worker builds its environments lazily, and episodes start only once the policy serves).
+    A scene that fails to build here fails again, reported, as its episode. Returns each warm-up's result."""
+    return list(pool.run([replace(item, kind="warm") for item in items[: len(pool.slots)]]))
+
+
+def run_episodes(
+    pool, plan: EvalPlan, ledger: RunLedger, items: list[WorkItem], check: Callable[[], None] = lambda: None
+) -> None:
+    """``items`` (the plan's episodes not yet in the ledger); ``check`` runs after each (it raises to stop the run)."""
+    seeds = plan.protocol_seeds
+    total = sum(len(s) for s in seeds.values())
     done = [e for e in ledger.episodes() if (e["task"], e["domain"]) in seeds and outcome_of(e) != "infra_error"]
     counts = {"scored": 0, "successes": 0, "infra": 0}
     for e in done:
@@ -134,8 +148,11 @@ def evaluate(plan: EvalPlan) -> list[dict[str, Any]]:
                 prepare_expert_actions(pool, plan.expert_cache, plan.embodiment, plan.protocol_seeds)
             except VerificationError as exc:
                 raise EvalAbort(str(exc)) from exc
+        items = episode_items(plan, ledger.finished())
         if policy is not None:
+            if plan.backend == "embedded":
+                warm_workers(pool, items)
             policy.wait_ready()
-        run_episodes(pool, plan, ledger, policy.check if policy is not None else lambda: None)
+        run_episodes(pool, plan, ledger, items, policy.check if policy is not None else lambda: None)
     wanted = {(t, d, e["seed"]) for (t, d), entries in plan.protocol_seeds.items() for e in entries}
     return [e for e in ledger.episodes() if (e["task"], e["domain"], int(e["seed"])) in wanted]

@@ -1,5 +1,5 @@
 """What an evaluation asks its workers to do, as ``workers`` handlers: ``episode`` (the agent in closed loop on one
-protocol seed) and the expert's ``verify`` / ``fingerprint``.
+protocol seed), ``warm`` (build an episode's environment ahead of it) and the expert's ``verify`` / ``fingerprint``.
 
 An episode handler lives as long as its worker, so the agent (a policy that may take minutes to load) is built once
 per worker, not per episode. This module is also what a RoboTwin worker imports, so it imports nothing of the
@@ -7,6 +7,7 @@ harness's ``envs`` (RoboTwin's package of the same name is the one loaded there)
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ from evaluation.running.policy_processes import worker_server
 from workers.runner import FatalItemError, WorkerConfig, WorkItem
 
 EPISODE_HANDLER = "evaluation.running.handlers:EpisodeHandler"
+WARM_HANDLER = "evaluation.running.handlers:warm_environment"
 
 
 class EpisodeHandler:
@@ -83,11 +85,18 @@ class EpisodeHandler:
             self.agent = None
 
 
+def warm_environment(env, item: WorkItem) -> dict[str, Any]:
+    """A worker's cache builds the item's environment; a reset at its seed loads the scene's assets and renders its
+    first frames, so that the episode that follows starts at once."""
+    env.reset(seed=item.seed)
+    return {"worker_pid": os.getpid()}
+
+
 def evaluation_worker_config(agent: str, embodiment: str = DEFAULT_EMBODIMENT, **episode_options: Any) -> WorkerConfig:
     """A worker configuration that serves evaluation episodes (``episode_options``: the rest of ``EpisodeHandler``'s
     arguments) and the expert's seed verification."""
     from evaluation.running.verification import VERIFICATION_HANDLERS
 
     options = {"agent": agent, "embodiment": embodiment, **episode_options}
-    handlers = {"episode": EPISODE_HANDLER, **VERIFICATION_HANDLERS}
+    handlers = {"episode": EPISODE_HANDLER, "warm": WARM_HANDLER, **VERIFICATION_HANDLERS}
     return WorkerConfig(handlers=handlers, handler_options={"episode": options}, embodiment=embodiment)

@@ -1,6 +1,7 @@
 """Scale-out: the Ray launcher gives the local pool's ledger and survives a dying actor; evaluation against a served
 policy records the server's identity and survives the server disappearing; shared policy processes serve the workers,
-a dying one stops the run without losing episodes, and none outlives a killed run."""
+a dying one stops the run without losing episodes, none outlives a killed run, and the workers build their first
+scenes while the policy loads."""
 
 from __future__ import annotations
 
@@ -15,6 +16,10 @@ import pytest
 
 from evaluation.ledger import read_episodes
 from evaluation.running.cli import main as motus_eval
+from evaluation.running.dispatch import warm_workers
+from evaluation.running.handlers import evaluation_worker_config
+from workers.pool import WorkerPool
+from workers.runner import WorkItem
 
 TASKS = "click_bell,lift_pot"
 BIN = Path(sys.executable).parent
@@ -240,3 +245,22 @@ def test_a_policy_process_outlives_no_killed_parent(tmp_path, protocol):
     while alive(server) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert not alive(server)
+
+
+def test_workers_build_their_first_scenes_while_the_policy_loads(protocol):
+    """Before the policy serves, each worker builds and resets the scene of one of the first episodes (one per
+    worker, in the plan's order), and its supervisor knows it holds that scene, so the episode goes to it."""
+    items = [
+        WorkItem(index, "episode", task, "clean", seed, index)
+        for index, (task, seed) in enumerate(
+            [("lift_pot", protocol.seeds("lift_pot")[0]), ("click_bell", protocol.seeds("click_bell")[0])]
+            + [("click_bell", seed) for seed in protocol.seeds("click_bell")[1:]]
+        )
+    ]
+    with WorkerPool(evaluation_worker_config(agent="random"), 2, timeout_s=120) as pool:
+        warmed = warm_workers(pool, items)
+        assert sorted(item.task for item, _ in warmed) == ["click_bell", "lift_pot"]
+        assert all(item.kind == "warm" and "fatal" not in result for item, result in warmed)
+        assert len({result["worker_pid"] for _, result in warmed}) == 2  # one scene per worker
+        held = sorted(tuple(slot.environments) for slot in pool.slots)
+        assert held == [(("click_bell", "clean"),), (("lift_pot", "clean"),)]
