@@ -101,7 +101,8 @@ class MemorySampler(threading.Thread):
                 roles[name] = roles.get(name, 0) + kib
                 if kib:
                     self.processes.add((pid, name))
-                    self.cpu[pid] = (name, cpu_s(pid))
+                    seen = self.cpu.get(pid, (name, 0.0))[1]
+                    self.cpu[pid] = (name, max(seen, cpu_s(pid)))  # 0 when it exited since its PSS was read
             total = sum(roles.values())
             if total > self.peak_kib:
                 self.peak_kib, self.peak_roles = total, roles
