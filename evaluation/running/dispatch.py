@@ -1,5 +1,6 @@
 """Running a planned evaluation: the worker pool (local or Ray), the expert's actions for the seeds its cache lacks,
-then every episode not yet in the ledger, each written down as soon as it finishes."""
+the first scenes built while shared policy processes load, then every episode not yet in the ledger, each written
+down as soon as it finishes."""
 
 from __future__ import annotations
 
