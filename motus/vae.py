@@ -24,7 +24,8 @@ _PER_THREAD = threading.local()  # module-level: an attribute of the module woul
 def thread_view(vae: nn.Module) -> nn.Module:
     """This thread's instance of ``vae``: a shallow copy, so its submodules, parameters and buffers are the very
     objects of ``vae`` (a later ``to()`` or weight load reaches both), while the attributes diffusers sets during a
-    call land on the copy. One per thread and VAE, dropped with the VAE."""
+    call land on the copy. Plain attributes set on ``vae`` after the copy was made (``enable_tiling()``) do not reach
+    it. One per thread and VAE, dropped with the VAE."""
     views = getattr(_PER_THREAD, "views", None)
     if views is None:
         views = _PER_THREAD.views = weakref.WeakKeyDictionary()
