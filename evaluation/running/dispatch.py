@@ -12,12 +12,13 @@ from typing import Any
 
 from tqdm import tqdm
 
+from agents import resolve_agent_class
 from evaluation.ledger import RunLedger, outcome_of
 from evaluation.running.episode import failed_episode
 from evaluation.running.errors import EvalAbort
 from evaluation.running.handlers import evaluation_worker_config
 from evaluation.running.plan import EvalPlan
-from evaluation.running.policy_processes import PolicyProcesses
+from evaluation.running.policy_processes import MODEL_AGENTS, PolicyProcesses
 from evaluation.running.resume import open_ledger
 from evaluation.running.verification import VerificationError, prepare_expert_actions
 from workers.pool import WorkerPool
@@ -63,6 +64,14 @@ def episode_items(plan: EvalPlan, finished: set[tuple[str, str, int]]) -> list[W
                     )
                 )
     return items
+
+
+def episodes_render(plan: EvalPlan) -> bool:
+    """Whether the episodes render the cameras: always for a model agent or a kept video; an agent class that says
+    it acts on joints alone (``uses_images = False``) renders none, so its warm-up need not either."""
+    if plan.video != "none" or plan.agent in MODEL_AGENTS:
+        return True
+    return getattr(resolve_agent_class(plan.agent), "uses_images", True) is not False
 
 
 def warm_workers(pool, items: list[WorkItem]) -> list[tuple[WorkItem, dict[str, Any]]]:
@@ -132,7 +141,9 @@ def evaluate(plan: EvalPlan) -> list[dict[str, Any]]:
 
             config = robotwin_worker_config(plan, episode_options)
         else:
-            config = evaluation_worker_config(embodiment=plan.embodiment, **episode_options)
+            config = evaluation_worker_config(
+                embodiment=plan.embodiment, warm_images=episodes_render(plan), **episode_options
+            )
         if plan.launcher == "ray":
             from workers.ray_pool import RayPool
 

@@ -85,18 +85,22 @@ class EpisodeHandler:
             self.agent = None
 
 
-def warm_environment(env, item: WorkItem) -> dict[str, Any]:
-    """A worker's cache builds the item's environment; a reset at its seed loads the scene's assets and renders its
-    first frames, so that the episode that follows starts at once."""
-    env.reset(seed=item.seed)
-    return {"worker_pid": os.getpid()}
+def warm_environment(env, item: WorkItem, images: bool = True) -> dict[str, Any]:
+    """A worker's cache builds the item's environment; a reset at its seed loads the scene's assets and, when the
+    episodes will render (``images``), renders its first frames (the first render compiles the renderer's shaders),
+    so that the episode that follows starts at once."""
+    obs, _ = env.reset(seed=item.seed, options={"images": images})
+    return {"worker_pid": os.getpid(), "rendered": bool(obs["images"])}
 
 
-def evaluation_worker_config(agent: str, embodiment: str = DEFAULT_EMBODIMENT, **episode_options: Any) -> WorkerConfig:
+def evaluation_worker_config(
+    agent: str, embodiment: str = DEFAULT_EMBODIMENT, warm_images: bool = True, **episode_options: Any
+) -> WorkerConfig:
     """A worker configuration that serves evaluation episodes (``episode_options``: the rest of ``EpisodeHandler``'s
-    arguments) and the expert's seed verification."""
+    arguments), their warm-up (``warm_images``: whether it renders) and the expert's seed verification."""
     from evaluation.running.verification import VERIFICATION_HANDLERS
 
     options = {"agent": agent, "embodiment": embodiment, **episode_options}
     handlers = {"episode": EPISODE_HANDLER, "warm": WARM_HANDLER, **VERIFICATION_HANDLERS}
-    return WorkerConfig(handlers=handlers, handler_options={"episode": options}, embodiment=embodiment)
+    handler_options = {"episode": options, "warm": {"images": warm_images}}
+    return WorkerConfig(handlers=handlers, handler_options=handler_options, embodiment=embodiment)
