@@ -14,7 +14,7 @@ from tqdm import tqdm
 
 from agents import resolve_agent_class
 from evaluation.ledger import RunLedger, outcome_of
-from evaluation.running.episode import failed_episode
+from evaluation.running.episode import failed_episode, renders_cameras
 from evaluation.running.errors import EvalAbort
 from evaluation.running.handlers import evaluation_worker_config
 from evaluation.running.plan import EvalPlan
@@ -67,11 +67,11 @@ def episode_items(plan: EvalPlan, finished: set[tuple[str, str, int]]) -> list[W
 
 
 def episodes_render(plan: EvalPlan) -> bool:
-    """Whether the episodes render the cameras: always for a model agent or a kept video; an agent class that says
-    it acts on joints alone (``uses_images = False``) renders none, so its warm-up need not either."""
-    if plan.video != "none" or plan.agent in MODEL_AGENTS:
+    """Whether the plan's episodes render the cameras, so that the warm-up renders them too (or not). A model agent
+    always looks: its class is not imported here."""
+    if plan.agent in MODEL_AGENTS:
         return True
-    return getattr(resolve_agent_class(plan.agent), "uses_images", True) is not False
+    return renders_cameras(resolve_agent_class(plan.agent), keeps_video=plan.video != "none")
 
 
 def warm_workers(pool, items: list[WorkItem]) -> list[tuple[WorkItem, dict[str, Any]]]:

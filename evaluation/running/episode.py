@@ -63,6 +63,13 @@ def policy_outcome(exc: BaseException) -> str:
     return "policy_error"
 
 
+def renders_cameras(agent, keeps_video: bool) -> bool:
+    """Whether an episode renders the cameras: for a kept video, or for an agent (an instance or its class) that does
+    not say it acts on joints alone (``uses_images = False``: the expert, a replay, random). Rendering three cameras
+    costs more than the physics of a whole chunk."""
+    return keeps_video or bool(getattr(agent, "uses_images", True))  # on a class, a property reads as True
+
+
 def failed_episode(message: str, outcome: str) -> dict[str, Any]:
     """The ledger fields of an episode that produced no rollout (its worker crashed, timed out or failed to start)."""
     zero = {"policy_s": 0.0, "sim_s": 0.0, "render_s": 0.0, "duration_s": 0.0}
@@ -109,9 +116,7 @@ def run_episode(
     start = time.perf_counter()
     policy_s = 0.0
     env.timings.update(sim=0.0, render=0.0)
-    # An agent that acts on joints alone (the expert, a replay, random) gets no images unless a video is recorded:
-    # rendering three cameras costs more than the physics of a whole chunk.
-    images = bool(getattr(agent, "uses_images", True)) or video_path is not None
+    images = renders_cameras(agent, keeps_video=video_path is not None)
     options = {"images": images} if spec.instruction is None else {"images": images, "instruction": spec.instruction}
     obs, info = env.reset(seed=spec.seed, options=options)
     check_scene()

@@ -332,15 +332,14 @@ def test_model_calls_in_two_threads_at_once_answer_as_one_at_a_time(tiny_checkpo
     agents = [first, first.fork()]
     observations = [observation(20), observation(21)]
 
-    def chunks() -> list[np.ndarray]:
+    def reset() -> None:
         for index, agent in enumerate(agents):
             agent.reset(task="click_bell", instruction=f"press bell {index}", seed=100000 + index)
-        return [agent.act(obs) for agent, obs in zip(agents, observations, strict=True)]
 
-    alone = chunks()
+    reset()
+    alone = [agent.act(obs) for agent, obs in zip(agents, observations, strict=True)]
     for _ in range(6):
-        for index, agent in enumerate(agents):
-            agent.reset(task="click_bell", instruction=f"press bell {index}", seed=100000 + index)
+        reset()
         together: dict[int, np.ndarray] = {}
         barrier = threading.Barrier(2)
         threads = [
